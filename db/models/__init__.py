@@ -1,0 +1,11 @@
+"""Table models. Importing this package registers every table on SQLModel.metadata."""
+
+from db.models.insight import Insight
+from db.models.log_entry import LogEntry, LogEntryTag
+from db.models.project import Project
+from db.models.refresh_token import RefreshToken
+from db.models.tag import Tag
+from db.models.task import Task
+from db.models.user import User
+
+__all__ = ["Insight", "LogEntry", "LogEntryTag", "Project", "RefreshToken", "Tag", "Task", "User"]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlmodel import Field, SQLModel
+
+from db.models.base import timestamp, uuid_fk, uuid_pk
+from db.models.enums import InsightKind, InsightStatus, check_in
+
+
+class Insight(SQLModel, table=True):
+    __tablename__ = "insight"
+    __table_args__ = (
+        sa.Index("ix_insight_user_created", "user_id", sa.text("created_at DESC"), sa.text("id DESC")),
+        sa.Index("ix_insight_user_updated", "user_id", "updated_at", "id"),
+        sa.CheckConstraint(check_in("kind", InsightKind), name="ck_insight_kind"),
+        sa.CheckConstraint(check_in("status", InsightStatus), name="ck_insight_status"),
+        sa.CheckConstraint("period_end >= period_start", name="ck_insight_period"),
+        sa.CheckConstraint("attempts >= 0", name="ck_insight_attempts"),
+    )
+
+    id: uuid.UUID = Field(sa_column=uuid_pk())
+    user_id: uuid.UUID = Field(sa_column=uuid_fk("user.id"))
+    kind: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="PENDING"))
+    period_start: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    period_end: date = Field(sa_column=sa.Column(sa.Date, nullable=False))
+    project_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_column=sa.Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default="{}"),
+    )
+    focus_areas: list[str] = Field(
+        default_factory=list,
+        sa_column=sa.Column(ARRAY(sa.Text), nullable=False, server_default="{}"),
+    )
+    content: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    metrics: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))
+    model: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    attempts: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    created_at: datetime = Field(sa_column=timestamp())
+    updated_at: datetime = Field(sa_column=timestamp())
+    completed_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))

@@ -1,0 +1,71 @@
+"""Settings of the API process, read from ENGLOG_* variables and validated at start-up."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev-secret-change-me"})
+DEV_JWT_SECRET = "dev-secret-change-me"  # noqa: S105 - the placeholder production refuses
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ApiSettings(BaseSettings):
+    """Everything the API process reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ENGLOG_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/englog"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    jwt_secret: str = DEV_JWT_SECRET
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    grpc_port: int = 50051
+    access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # argon2id cost; tests lower it, production keeps the library's recommended defaults.
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_cost_kib: int = Field(default=65536, ge=8)
+    db_pool_size: int = Field(default=10, ge=1)
+    introspection: bool | None = None  # None: on in development, off in production
+    graphiql: bool | None = None
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return (not self.production) if self.introspection is None else self.introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return (not self.production) if self.graphiql is None else self.graphiql
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> ApiSettings:
+        if not self.production:
+            return self
+        problems = []
+        if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS or len(self.jwt_secret) < 32:
+            problems.append("ENGLOG_JWT_SECRET is missing, a placeholder or shorter than 32 chars")
+        if self.introspection_enabled:
+            problems.append("introspection must be off in production")
+        if self.graphiql_enabled:
+            problems.append("GraphiQL must be off in production")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self

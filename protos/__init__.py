@@ -1,0 +1,1 @@
+"""gRPC contract between API and worker: arrives with the worker-pipeline issue."""
