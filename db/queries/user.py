@@ -1,0 +1,86 @@
+"""Accounts and refresh-token records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import RefreshToken, User
+
+
+async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
+    return (await session.scalars(sa.select(User).where(User.id == user_id))).one_or_none()
+
+
+async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
+    query = sa.select(User).where(sa.func.lower(User.email) == email.lower())
+    return (await session.scalars(query)).one_or_none()
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str,
+    first_name: str,
+    last_name: str,
+    timezone: str,
+) -> User:
+    statement = (
+        sa.insert(User)
+        .values(
+            email=email,
+            password_hash=password_hash,
+            first_name=first_name,
+            last_name=last_name,
+            timezone=timezone,
+            last_login_at=sa.func.now(),
+        )
+        .returning(User)
+    )
+    return (await session.scalars(statement)).one()
+
+
+async def touch_last_login(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    await session.execute(sa.update(User).where(User.id == user_id).values(last_login_at=sa.func.now()))
+
+
+async def record_refresh_token(
+    session: AsyncSession,
+    *,
+    jti: uuid.UUID,
+    family_id: uuid.UUID,
+    user_id: uuid.UUID,
+    expires_at: datetime,
+) -> None:
+    await session.execute(
+        sa.insert(RefreshToken).values(
+            jti=jti, family_id=family_id, user_id=user_id, expires_at=expires_at
+        )
+    )
+
+
+async def lock_refresh_token(session: AsyncSession, *, jti: uuid.UUID) -> RefreshToken | None:
+    """The record, row-locked so two concurrent rotations of one token serialise."""
+    query = sa.select(RefreshToken).where(RefreshToken.jti == jti).with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def mark_replaced(session: AsyncSession, *, jti: uuid.UUID, replaced_by: uuid.UUID) -> None:
+    await session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.jti == jti)
+        .values(revoked_at=sa.func.now(), replaced_by=replaced_by)
+    )
+
+
+async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> int:
+    result = await session.execute(
+        sa.update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=sa.func.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

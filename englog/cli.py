@@ -1,0 +1,120 @@
+"""The `englog` console script: dev, api, migrate, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+DATA_DIR = Path(".englog")
+
+
+def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
+    import uvicorn
+
+    from graph.app import create_app
+    from graph.settings import ApiSettings
+
+    settings = ApiSettings()
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+    server = uvicorn.Server(config)
+    if banner:
+        print(banner, flush=True)
+    server.run()
+
+
+@contextlib.contextmanager
+def _dev_services(data_dir: Path) -> Iterator[tuple[str, str]]:
+    """The configured URLs, or embedded engines under data_dir for the ones not configured."""
+    with contextlib.ExitStack() as stack:
+        database_url = os.environ.get("ENGLOG_DATABASE_URL")
+        redis_url = os.environ.get("ENGLOG_REDIS_URL")
+        if not database_url or not redis_url:
+            from englog.embedded import embedded_postgres, embedded_redis
+
+            if not database_url:
+                print(f"Starting embedded PostgreSQL in {data_dir / 'pg'} …", flush=True)
+                database_url = stack.enter_context(embedded_postgres(data_dir / "pg"))
+            if not redis_url:
+                print(f"Starting embedded Redis in {data_dir / 'redis'} …", flush=True)
+                redis_url = stack.enter_context(embedded_redis(data_dir / "redis"))
+        yield database_url, redis_url
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+
+    data_dir = Path(args.data_dir).resolve()
+    with _dev_services(data_dir) as (database_url, redis_url):
+        os.environ["ENGLOG_DATABASE_URL"] = database_url
+        os.environ["ENGLOG_REDIS_URL"] = redis_url
+        print("Applying migrations …", flush=True)
+        upgrade(database_url)
+        if args.demo:
+            from englog.demo import seed_demo
+
+            seed_demo(database_url)
+        url = f"http://{args.host}:{args.port}/graphql"
+        _serve_api(args.host, args.port, banner=f"\nEngLog is up. GraphiQL: {url}\n(Ctrl-C stops everything)\n")
+    print("Stopped.", flush=True)
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from graph.settings import ApiSettings
+
+    settings = ApiSettings()
+    _serve_api(args.host or settings.http_host, args.port or settings.http_port)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+    from graph.settings import ApiSettings
+
+    upgrade(ApiSettings().database_url, args.revision)
+    return 0
+
+
+def cmd_export_schema(_: argparse.Namespace) -> int:
+    from graph.schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    parser = argparse.ArgumentParser(prog="englog", description="EngLog: the self-hosted work log.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="everything on this machine, embedded databases if none set")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--data-dir", default=str(DATA_DIR), help="where embedded engines keep data")
+    dev.add_argument("--demo", action="store_true", help="seed a demo user with a week of entries")
+    dev.set_defaults(run=cmd_dev)
+
+    api = commands.add_parser("api", help="the public API process")
+    api.add_argument("--host", default=None)
+    api.add_argument("--port", type=int, default=None)
+    api.set_defaults(run=cmd_api)
+
+    migrate = commands.add_parser("migrate", help="alembic upgrade (head by default)")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(run=cmd_migrate)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.set_defaults(run=cmd_export_schema)
+
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

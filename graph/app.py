@@ -1,0 +1,110 @@
+"""create_app(settings) -> Starlette. The lifespan opens the pools; nothing happens at import."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route, WebSocketRoute
+
+from db.engine import create_engine, create_session_factory
+from graph.auth.passwords import Passwords
+from graph.auth.tokens import TokenService
+from graph.context import AppState
+from graph.http import GraphQLView
+from graph.schema import build_schema
+from graph.settings import ApiSettings
+
+logger = logging.getLogger("englog.api")
+PROBE_TIMEOUT = 2.0
+
+
+async def _check(probe: Any) -> str:
+    try:
+        await asyncio.wait_for(probe, PROBE_TIMEOUT)
+    except Exception as exc:  # a probe reports any failure as a status, never raises
+        logger.warning("health probe failed: %r", exc)
+        return "unavailable"
+    return "ok"
+
+
+async def _database_ok(state: AppState) -> None:
+    async with state.engine.connect() as connection:
+        await connection.execute(sa.text("SELECT 1"))
+
+
+async def _statuses(request: Request) -> dict[str, str]:
+    state: AppState = request.state.englog
+    database, redis = await asyncio.gather(
+        _check(_database_ok(state)), _check(state.redis.ping())
+    )
+    return {"database": database, "redis": redis}
+
+
+async def health(request: Request) -> JSONResponse:
+    checks = await _statuses(request)
+    healthy = checks["database"] == "ok"
+    body = {"status": "ok" if all(v == "ok" for v in checks.values()) else "degraded", **checks}
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+async def ready(request: Request) -> JSONResponse:
+    # Ready means able to serve: PostgreSQL is the system of record, Redis only carries
+    # live events and counters, so only the database decides.
+    checks = await _statuses(request)
+    ok = checks["database"] == "ok"
+    return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+
+async def live(_: Request) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+def create_app(settings: ApiSettings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, AppState]]:
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=PROBE_TIMEOUT)
+        state = AppState(
+            settings=settings,
+            engine=engine,
+            db=create_session_factory(engine),
+            redis=redis,
+            tokens=TokenService(
+                secret=settings.jwt_secret,
+                access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+                refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+            ),
+            passwords=Passwords(
+                time_cost=settings.password_time_cost,
+                memory_cost_kib=settings.password_memory_cost_kib,
+            ),
+        )
+        try:
+            yield {"englog": state}
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    view = GraphQLView(
+        schema=build_schema(introspection=settings.introspection_enabled),
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allowed_origins=settings.allowed_origins,
+    )
+    routes = [
+        Route("/graphql", view),
+        WebSocketRoute("/graphql", view),
+        Route("/health", health),
+        Route("/ready", ready),
+        Route("/live", live),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

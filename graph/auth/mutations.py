@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import strawberry
+
+from graph import validation as check
+from graph.auth import service
+from graph.auth.types import AuthPayload, SignUpInput, User
+from graph.context import Info
+from graph.errors import FieldErrors, Unauthenticated
+
+
+def _payload(result: service.Session) -> AuthPayload:
+    return AuthPayload(
+        access_token=result.access_token,
+        refresh_token=result.refresh_token,
+        expires_in=result.expires_in,
+        token_type="Bearer",
+        user=User.from_model(result.user),
+    )
+
+
+@strawberry.type
+class AuthMutation:
+    @strawberry.mutation(description="Create an account and sign in.")
+    async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        errors = FieldErrors()
+        email = check.email(errors, "email", input.email)
+        password = check.password(errors, "password", input.password)
+        first = check.text(errors, "firstName", input.first_name, max_len=check.MAX_NAME)
+        last = check.text(errors, "lastName", input.last_name, max_len=check.MAX_NAME)
+        timezone = check.timezone(errors, "timezone", input.timezone)
+        errors.raise_if_any()
+        assert email and password and first and last and timezone
+        state = info.context.state
+        result = await service.sign_up(
+            state.db,
+            tokens=state.tokens,
+            passwords=state.passwords,
+            email=email,
+            password=password,
+            first_name=first,
+            last_name=last,
+            timezone=timezone,
+        )
+        return _payload(result)
+
+    @strawberry.mutation(description="Sign in with e-mail and password.")
+    async def log_in(self, info: Info, email: str, password: str) -> AuthPayload:
+        if len(email) > check.MAX_EMAIL or len(password) > check.MAX_PASSWORD:
+            # Same answer as a wrong password: nothing to learn from the length check.
+            raise Unauthenticated("Wrong e-mail or password")
+        state = info.context.state
+        result = await service.log_in(
+            state.db, tokens=state.tokens, passwords=state.passwords, email=email, password=password
+        )
+        return _payload(result)
+
+    @strawberry.mutation(
+        description=(
+            "Trade a refresh token for a new pair. Each refresh token works once; presenting a "
+            "used one again revokes every session of that login."
+        )
+    )
+    async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
+        state = info.context.state
+        result = await service.rotate_refresh_token(
+            state.db, tokens=state.tokens, refresh_token=refresh_token
+        )
+        return _payload(result)
+
+    @strawberry.mutation(description="End the session this refresh token belongs to.")
+    async def log_out(self, info: Info, refresh_token: str) -> bool:
+        state = info.context.state
+        return await service.log_out(state.db, tokens=state.tokens, refresh_token=refresh_token)

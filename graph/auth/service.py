@@ -1,0 +1,132 @@
+"""Sign-up, log-in and refresh-token rotation as plain functions over a session."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import User
+from db.queries import user as users
+from graph.auth.passwords import Passwords
+from graph.auth.tokens import TokenService
+from graph.errors import Conflict, Unauthenticated
+
+
+@dataclass(frozen=True)
+class Session:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+async def _open_session(
+    session: AsyncSession, *, tokens: TokenService, user: User, family_id: uuid.UUID | None = None
+) -> tuple[Session, uuid.UUID]:
+    access = tokens.issue_access(user.id)
+    refresh = tokens.issue_refresh(user.id, family_id or uuid.uuid4())
+    claims = refresh.claims
+    assert claims.family_id is not None
+    await users.record_refresh_token(
+        session,
+        jti=claims.jti,
+        family_id=claims.family_id,
+        user_id=user.id,
+        expires_at=claims.expires_at,
+    )
+    expires_in = int(tokens.access_ttl.total_seconds())
+    return Session(access.token, refresh.token, expires_in, user), claims.jti
+
+
+async def sign_up(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    tokens: TokenService,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    timezone: str,
+) -> Session:
+    password_hash = await passwords.hash(password)
+    try:
+        async with db() as session, session.begin():
+            user = await users.create_user(
+                session,
+                email=email,
+                password_hash=password_hash,
+                first_name=first_name,
+                last_name=last_name,
+                timezone=timezone,
+            )
+            result, _ = await _open_session(session, tokens=tokens, user=user)
+            return result
+    except IntegrityError as exc:
+        if "uq_user_email_lower" in str(exc.orig):
+            raise Conflict(
+                "An account with this e-mail already exists", {"email": "is already registered"}
+            ) from None
+        raise
+
+
+async def log_in(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    tokens: TokenService,
+    passwords: Passwords,
+    email: str,
+    password: str,
+) -> Session:
+    async with db() as session:
+        user = await users.get_user_by_email(session, email=email.strip())
+    # Verified even for an unknown e-mail: the answer must not tell which accounts exist.
+    ok = await passwords.verify(user.password_hash if user else None, password)
+    if user is None or not ok:
+        raise Unauthenticated("Wrong e-mail or password")
+    async with db() as session, session.begin():
+        await users.touch_last_login(session, user_id=user.id)
+        result, _ = await _open_session(session, tokens=tokens, user=user)
+        return result
+
+
+async def rotate_refresh_token(
+    db: async_sessionmaker[AsyncSession], *, tokens: TokenService, refresh_token: str
+) -> Session:
+    """A new pair for a valid refresh token. A token presented twice revokes its whole family."""
+    claims = tokens.decode(refresh_token, "refresh")
+    refusal: str | None = None
+    async with db() as session, session.begin():
+        record = await users.lock_refresh_token(session, jti=claims.jti)
+        user = await users.get_user(session, user_id=claims.user_id) if record else None
+        if record is None or user is None or record.user_id != claims.user_id:
+            refusal = "Invalid token"
+        elif record.revoked_at is not None and record.replaced_by is not None:
+            # An already rotated token came back: someone holds a copy. End every session
+            # descended from that login; the revocation commits, then the caller is refused.
+            await users.revoke_family(session, family_id=record.family_id)
+            refusal = "Refresh token reused; every session of this login was revoked"
+        elif record.revoked_at is not None:
+            refusal = "Session ended"
+        else:
+            result, new_jti = await _open_session(
+                session, tokens=tokens, user=user, family_id=record.family_id
+            )
+            await users.mark_replaced(session, jti=record.jti, replaced_by=new_jti)
+            return result
+    raise Unauthenticated(refusal or "Invalid token")
+
+
+async def log_out(
+    db: async_sessionmaker[AsyncSession], *, tokens: TokenService, refresh_token: str
+) -> bool:
+    claims = tokens.decode(refresh_token, "refresh")
+    async with db() as session, session.begin():
+        record = await users.lock_refresh_token(session, jti=claims.jti)
+        if record is None or record.user_id != claims.user_id:
+            raise Unauthenticated("Invalid token")
+        await users.revoke_family(session, family_id=record.family_id)
+        return True

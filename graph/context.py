@@ -1,0 +1,64 @@
+"""The typed per-request (per-connection on websockets) context every resolver receives."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeAlias
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from graph.auth.passwords import Passwords
+from graph.auth.tokens import TokenService
+from graph.errors import Unauthenticated
+from graph.settings import ApiSettings
+
+if TYPE_CHECKING:
+    from graph.loaders import Loaders
+
+
+@dataclass
+class AppState:
+    """What the lifespan opens once per process and every request shares."""
+
+    settings: ApiSettings
+    engine: AsyncEngine
+    db: async_sessionmaker[AsyncSession]
+    redis: Redis
+    tokens: TokenService
+    passwords: Passwords
+
+
+@dataclass
+class Context:
+    state: AppState
+    request: Request | WebSocket
+    response: Response | None
+    authorization: str | None = None
+    loaders: Loaders = field(init=False, repr=False)
+    _user_id: uuid.UUID | None = field(default=None, repr=False)
+
+    @property
+    def db(self) -> async_sessionmaker[AsyncSession]:
+        return self.state.db
+
+    def user_id(self) -> uuid.UUID:
+        """The authenticated user; UNAUTHENTICATED without a valid access token."""
+        if self._user_id is None:
+            header = self.authorization
+            if not header:
+                raise Unauthenticated()
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated("Expected 'Authorization: Bearer <accessToken>'")
+            claims = self.state.tokens.decode(token.strip(), "access")
+            self._user_id = claims.user_id
+        return self._user_id
+
+
+Info: TypeAlias = StrawberryInfo[Context, None]

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import strawberry
+
+from db.queries import log_entry as entries
+from graph import validation as check
+from graph.context import Info
+from graph.entries.types import LogEntry, LogEntryConnection, LogEntryEdge, LogEntryFilter
+from graph.errors import FieldErrors
+from graph.pagination import PageInfo, decode_cursor, encode_cursor
+
+MAX_FILTER_ITEMS = 100
+
+
+def _filter(where: LogEntryFilter | None) -> entries.EntryFilter:
+    if where is None:
+        return entries.EntryFilter()
+    errors = FieldErrors("filter.")
+    start_from = check.aware(errors, "from", where.from_)
+    start_to = check.aware(errors, "to", where.to)
+    for name, items in (("projectIds", where.project_ids), ("tags", where.tags)):
+        if items is not None and len(items) > MAX_FILTER_ITEMS:
+            errors.add(name, f"at most {MAX_FILTER_ITEMS} items")
+    project_ids = check.reference_ids(errors, "projectIds", where.project_ids)
+    search = check.text(errors, "search", where.search, max_len=check.MAX_SEARCH, required=False)
+    errors.raise_if_any()
+    return entries.EntryFilter(
+        start_from=start_from,
+        start_to=start_to,
+        project_ids=project_ids,
+        types=[item.value for item in where.types] if where.types is not None else None,
+        tags=where.tags,
+        value_ratings=[v.value for v in where.value_ratings] if where.value_ratings is not None else None,
+        impact_levels=[v.value for v in where.impact_levels] if where.impact_levels is not None else None,
+        search=search,
+    )
+
+
+@strawberry.type
+class EntryQuery:
+    @strawberry.field(description="One of the user's entries; null when there is none with this id.")
+    async def log_entry(self, info: Info, id: strawberry.ID) -> LogEntry | None:
+        user_id = info.context.user_id()
+        entry_id = check.parse_uuid(id)
+        if entry_id is None:
+            return None
+        async with info.context.db() as session:
+            row = await entries.get_entry(session, user_id=user_id, entry_id=entry_id)
+        return LogEntry.from_model(row) if row else None
+
+    @strawberry.field(
+        description="The user's entries, newest first, in pages of 1–100 (Relay cursors)."
+    )
+    async def log_entries(
+        self,
+        info: Info,
+        filter: LogEntryFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> LogEntryConnection:
+        user_id = info.context.user_id()
+        errors = FieldErrors()
+        check.page_size(errors, "first", first)
+        errors.raise_if_any()
+        where = _filter(filter)
+        cursor = decode_cursor(after) if after is not None else None
+        db = info.context.db
+        async with db() as session:
+            page = await entries.list_entries(
+                session, user_id=user_id, where=where, first=first, after=cursor
+            )
+
+        async def count() -> int:
+            async with db() as session:
+                return await entries.count_entries(session, conditions=page.conditions)
+
+        edges = [
+            LogEntryEdge(cursor=encode_cursor(row.start_time, row.id), node=LogEntry.from_model(row))
+            for row in page.entries
+        ]
+        return LogEntryConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            count=count,
+        )

@@ -1,0 +1,111 @@
+"""The /graphql endpoint: Strawberry's ASGI view plus GraphQL-over-HTTP status and media types."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.http import GraphQLHTTPResponse
+from cross_web import HTTPException
+from strawberry.types import ExecutionResult
+
+from graph.context import AppState, Context
+from graph.loaders import Loaders
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _wants_graphql_response(accept: str) -> bool:
+    """Whether the client prefers application/graphql-response+json (q-values respected)."""
+    best: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        best[media.lower()] = max(quality, best.get(media.lower(), 0.0))
+    modern = best.get(GRAPHQL_RESPONSE, 0.0)
+    legacy = max(best.get(JSON, 0.0), best.get("application/*", 0.0), best.get("*/*", 0.0))
+    return modern > 0 and modern >= legacy
+
+
+class SubResponse(Response):
+    """Carries the negotiated media type from get_sub_response to create_response."""
+
+    graphql_response_json: bool = False
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, state_key: str = "englog", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state_key = state_key
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        state: AppState = getattr(request.state, self.state_key)
+        context = Context(
+            state=state,
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            authorization=request.headers.get("authorization"),
+        )
+        context.loaders = Loaders.create(state.db, context.user_id)
+        return context
+
+    async def get_sub_response(self, request: Request) -> SubResponse:
+        response = SubResponse()
+        response.graphql_response_json = _wants_graphql_response(request.headers.get("accept", ""))
+        return response
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            # GraphQL-over-HTTP: a mutation over GET is 405 Method Not Allowed.
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        modern = isinstance(sub_response, SubResponse) and sub_response.graphql_response_json
+        status = 200
+        if modern and isinstance(response_data, dict) and _is_request_error(response_data):
+            # A request error (parse, validation, variable coercion): no execution happened,
+            # so the response has no `data` and the status is 4xx (GraphQL-over-HTTP 6.4.2).
+            response_data = {k: v for k, v in response_data.items() if k != "data"}  # type: ignore[assignment]
+            status = 400
+        response = Response(
+            json.dumps(response_data, separators=(",", ":"), ensure_ascii=False),
+            status_code=status,
+            media_type=GRAPHQL_RESPONSE if modern else JSON,
+        )
+        response.headers.raw.extend(
+            (k, v) for k, v in sub_response.headers.raw if k.lower() != b"content-type"
+        )
+        if sub_response.background:
+            response.background = sub_response.background
+        return response
+
+
+def _is_request_error(response: GraphQLHTTPResponse) -> bool:
+    if response.get("data") is not None:
+        return False
+    errors = response.get("errors") or []
+    # Field errors carry a path; errors raised before execution never do.
+    return bool(errors) and all(not error.get("path") for error in errors)

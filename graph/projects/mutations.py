@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy.exc import IntegrityError
+from strawberry.types.unset import UnsetType
+
+from db.queries import project as projects
+from graph import validation as check
+from graph.context import Info
+from graph.errors import BadUserInput, Conflict, FieldErrors, NotFound, unique_violation
+from graph.projects.types import CreateProjectInput, Project, UpdateProjectInput
+
+
+def _project_values(data: CreateProjectInput | UpdateProjectInput) -> dict[str, Any]:
+    """Column values of the fields that were given, validated."""
+    errors = FieldErrors()
+    values: dict[str, Any] = {}
+
+    def given(value: object) -> bool:
+        return not isinstance(value, UnsetType)
+
+    if given(data.name):
+        if data.name is None:
+            errors.add("name", "must not be null")
+        else:
+            values["name"] = check.text(errors, "name", data.name, max_len=check.MAX_TITLE)
+    if given(data.description):
+        values["description"] = check.text(
+            errors, "description", data.description, max_len=check.MAX_DESCRIPTION,
+            required=False, multiline=True,
+        )
+    if given(data.status):
+        if data.status is None:
+            errors.add("status", "must not be null")
+        else:
+            values["status"] = data.status.value
+    if given(data.color):
+        values["color"] = check.color(errors, "color", data.color)
+    if given(data.start_date):
+        values["start_date"] = data.start_date
+    if given(data.end_date):
+        values["end_date"] = data.end_date
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and end < start:
+        errors.add("endDate", "must not be before startDate")
+    errors.raise_if_any()
+    return values
+
+
+def _name_conflict(exc: IntegrityError) -> Exception:
+    if unique_violation(exc, "uq_project_user_name"):
+        return Conflict("A project with this name already exists", {"name": "is already used"})
+    return exc
+
+
+@strawberry.type
+class ProjectMutation:
+    @strawberry.mutation(description="Create a project.")
+    async def create_project(self, info: Info, input: CreateProjectInput) -> Project:
+        user_id = info.context.user_id()
+        values = _project_values(input)
+        try:
+            async with info.context.db() as session, session.begin():
+                row = await projects.create_project(session, user_id=user_id, values=values)
+        except IntegrityError as exc:
+            raise _name_conflict(exc) from None
+        return Project.from_model(row)
+
+    @strawberry.mutation(description="Change a project; omitted fields stay as they are.")
+    async def update_project(
+        self, info: Info, id: strawberry.ID, input: UpdateProjectInput
+    ) -> Project:
+        user_id = info.context.user_id()
+        project_id = check.target_id(id, "Project")
+        values = _project_values(input)
+        try:
+            async with info.context.db() as session, session.begin():
+                current = await projects.get_project(
+                    session, user_id=user_id, project_id=project_id
+                )
+                if current is None:
+                    raise NotFound("Project")
+                start = values.get("start_date", current.start_date)
+                end = values.get("end_date", current.end_date)
+                if start and end and end < start:
+                    raise BadUserInput({"endDate": "must not be before startDate"})
+                row = await projects.update_project(
+                    session, user_id=user_id, project_id=project_id, values=values
+                )
+        except IntegrityError as exc:
+            raise _name_conflict(exc) from None
+        assert row is not None
+        return Project.from_model(row)
+
+    @strawberry.mutation(description="Delete a project; its entries stay, without a project.")
+    async def delete_project(self, info: Info, id: strawberry.ID) -> bool:
+        user_id = info.context.user_id()
+        project_id = check.target_id(id, "Project")
+        async with info.context.db() as session, session.begin():
+            if not await projects.delete_project(session, user_id=user_id, project_id=project_id):
+                raise NotFound("Project")
+        return True

@@ -1,0 +1,53 @@
+"""Composes the domains' Query and Mutation classes into one schema; nothing else."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from graph.auth.mutations import AuthMutation
+from graph.auth.queries import AuthQuery
+from graph.entries.mutations import EntryMutation
+from graph.entries.queries import EntryQuery
+from graph.errors import ErrorCodes
+from graph.projects.mutations import ProjectMutation
+from graph.projects.queries import ProjectQuery
+from graph.tags.mutations import TagMutation
+from graph.tags.queries import TagQuery
+
+
+@strawberry.type(description="Read the signed-in user's data.")
+class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery):
+    pass
+
+
+@strawberry.type(description="Change the signed-in user's data (and sign up or in).")
+class Mutation(AuthMutation, ProjectMutation, TagMutation, EntryMutation):
+    pass
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorCodes logs what is unexpected; expected errors are answers, not log noise.
+        return None
+
+
+def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    extensions: list[type[SchemaExtension] | SchemaExtension] = [ErrorCodes]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str().rstrip() + "\n"

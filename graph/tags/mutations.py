@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy.exc import IntegrityError
+from strawberry.types.unset import UnsetType
+
+from db.queries import tag as tags
+from graph import validation as check
+from graph.context import Info
+from graph.errors import Conflict, FieldErrors, NotFound, unique_violation
+from graph.tags.types import CreateTagInput, Tag, UpdateTagInput
+
+
+def _tag_values(data: CreateTagInput | UpdateTagInput) -> dict[str, Any]:
+    errors = FieldErrors()
+    values: dict[str, Any] = {}
+    if not isinstance(data.name, UnsetType):
+        if data.name is None:
+            errors.add("name", "must not be null")
+        else:
+            values["name"] = check.text(errors, "name", data.name, max_len=check.MAX_TAG_NAME)
+    if not isinstance(data.category, UnsetType):
+        values["category"] = check.text(
+            errors, "category", data.category, max_len=check.MAX_TAG_NAME, required=False
+        )
+    if not isinstance(data.color, UnsetType):
+        values["color"] = check.color(errors, "color", data.color)
+    errors.raise_if_any()
+    return values
+
+
+def _name_conflict(exc: IntegrityError) -> Exception:
+    if unique_violation(exc, "uq_tag_user_name"):
+        return Conflict("A tag with this name already exists", {"name": "is already used"})
+    return exc
+
+
+@strawberry.type
+class TagMutation:
+    @strawberry.mutation(description="Create a tag.")
+    async def create_tag(self, info: Info, input: CreateTagInput) -> Tag:
+        user_id = info.context.user_id()
+        values = _tag_values(input)
+        try:
+            async with info.context.db() as session, session.begin():
+                row = await tags.create_tag(session, user_id=user_id, values=values)
+        except IntegrityError as exc:
+            raise _name_conflict(exc) from None
+        return Tag.from_model(row)
+
+    @strawberry.mutation(description="Change a tag; omitted fields stay as they are.")
+    async def update_tag(self, info: Info, id: strawberry.ID, input: UpdateTagInput) -> Tag:
+        user_id = info.context.user_id()
+        tag_id = check.target_id(id, "Tag")
+        values = _tag_values(input)
+        try:
+            async with info.context.db() as session, session.begin():
+                row = await tags.update_tag(session, user_id=user_id, tag_id=tag_id, values=values)
+        except IntegrityError as exc:
+            raise _name_conflict(exc) from None
+        if row is None:
+            raise NotFound("Tag")
+        return Tag.from_model(row)
+
+    @strawberry.mutation(description="Delete a tag; it is removed from every entry.")
+    async def delete_tag(self, info: Info, id: strawberry.ID) -> bool:
+        user_id = info.context.user_id()
+        tag_id = check.target_id(id, "Tag")
+        async with info.context.db() as session, session.begin():
+            if not await tags.delete_tag(session, user_id=user_id, tag_id=tag_id):
+                raise NotFound("Tag")
+        return True

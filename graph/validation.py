@@ -1,0 +1,157 @@
+"""Input checks shared by the domains. Each adds to a FieldErrors so one answer lists them all."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+
+from graph.errors import FieldErrors, NotFound
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 2000
+MAX_TAG_NAME = 50
+MAX_TAGS_PER_ENTRY = 20
+MAX_PAGE_SIZE = 100
+MAX_BULK_ENTRIES = 500
+MAX_NAME = 100
+MIN_PASSWORD = 8
+MAX_PASSWORD = 128
+MAX_EMAIL = 254
+MAX_SEARCH = 200
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# PostgreSQL text cannot hold NUL, and no field here has a use for other C0 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def text(
+    errors: FieldErrors,
+    field: str,
+    value: str | None,
+    *,
+    max_len: int,
+    required: bool = True,
+    multiline: bool = False,
+) -> str | None:
+    """The stripped value, or None after recording why it is not acceptable."""
+    if value is None:
+        if required:
+            errors.add(field, "is required")
+        return None
+    stripped = value.strip()
+    if required and not stripped:
+        errors.add(field, "must not be empty")
+        return None
+    if len(stripped) > max_len:
+        errors.add(field, f"must be at most {max_len} characters")
+        return None
+    if (_CONTROL if multiline else _CONTROL_SINGLE_LINE).search(stripped):
+        errors.add(field, "must not contain control characters")
+        return None
+    return stripped or None
+
+
+def aware(errors: FieldErrors, field: str, value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        errors.add(field, "must include a UTC offset (ISO-8601, e.g. 2026-01-05T09:00:00+01:00)")
+        return None
+    return value
+
+
+def color(errors: FieldErrors, field: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _COLOR.match(value):
+        errors.add(field, "must be a hex colour like #1A2B3C")
+        return None
+    return value
+
+
+def timezone(errors: FieldErrors, field: str, value: str) -> str | None:
+    if value not in _timezones():
+        errors.add(field, "must be an IANA time zone such as Europe/Berlin")
+        return None
+    return value
+
+
+def email(errors: FieldErrors, field: str, value: str) -> str | None:
+    value = value.strip()
+    if len(value) > MAX_EMAIL or not _EMAIL.match(value) or _CONTROL_SINGLE_LINE.search(value):
+        errors.add(field, "must be a valid e-mail address")
+        return None
+    return value.lower()
+
+
+def password(errors: FieldErrors, field: str, value: str) -> str | None:
+    if len(value) < MIN_PASSWORD:
+        errors.add(field, f"must be at least {MIN_PASSWORD} characters")
+        return None
+    if len(value) > MAX_PASSWORD:
+        errors.add(field, f"must be at most {MAX_PASSWORD} characters")
+        return None
+    if "\x00" in value:
+        errors.add(field, "must not contain NUL characters")
+        return None
+    return value
+
+
+def page_size(errors: FieldErrors, field: str, value: int) -> int:
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        errors.add(field, f"must be between 1 and {MAX_PAGE_SIZE}")
+    return value
+
+
+def tag_names(errors: FieldErrors, field: str, names: Sequence[str] | None) -> list[str] | None:
+    """Stripped, de-duplicated (case-insensitively, first spelling wins) tag names."""
+    if names is None:
+        return None
+    if len(names) > MAX_TAGS_PER_ENTRY:
+        errors.add(field, f"at most {MAX_TAGS_PER_ENTRY} tags an entry")
+        return None
+    result: dict[str, str] = {}
+    for index, name in enumerate(names):
+        clean = text(errors, f"{field}.{index}", name, max_len=MAX_TAG_NAME)
+        if clean is not None:
+            result.setdefault(clean.lower(), clean)
+    return list(result.values())
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def target_id(value: str, what: str) -> uuid.UUID:
+    """The id of the object an operation acts on; a malformed one is simply not found."""
+    parsed = parse_uuid(value)
+    if parsed is None:
+        raise NotFound(what)
+    return parsed
+
+
+def reference_ids(errors: FieldErrors, field: str, values: Sequence[str] | None) -> list[uuid.UUID] | None:
+    if values is None:
+        return None
+    parsed = []
+    for index, value in enumerate(values):
+        item = parse_uuid(value)
+        if item is None:
+            errors.add(f"{field}.{index}", "must be an ID")
+        else:
+            parsed.append(item)
+    return parsed

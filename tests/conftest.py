@@ -1,0 +1,120 @@
+"""Real PostgreSQL and Redis for every test: this machine's (ENGLOG_TEST_*_URL) or embedded ones."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy.engine import make_url
+from starlette.applications import Starlette
+
+from db.engine import asyncpg_dsn
+from db.migrate import upgrade
+from graph.app import create_app
+from graph.settings import ApiSettings
+from tests.factories import Api
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATABASE = "englog_test"
+TABLES = ("log_entry_tag", "log_entry", "tag", "project", "refresh_token", "insight", "task", '"user"')
+
+
+async def _recreate_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A PostgreSQL server's URL (any database on it): the admin connection for test databases."""
+    configured = os.environ.get("ENGLOG_TEST_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    from englog.embedded import embedded_postgres
+
+    with embedded_postgres(ROOT / ".englog" / "test" / "pg") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> str:
+    """A fresh database, migrated to head, for this test session."""
+    asyncio.run(_recreate_database(server_url, TEST_DATABASE))
+    url = with_database(server_url, TEST_DATABASE)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    configured = os.environ.get("ENGLOG_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    from englog.embedded import embedded_redis
+
+    with embedded_redis(ROOT / ".englog" / "test" / "redis") as url:
+        yield url
+
+
+def make_settings(database_url: str, redis_url: str, **overrides: object) -> ApiSettings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "jwt_secret": "test-secret-that-is-long-enough-for-hs256!",
+        # argon2 at its cheapest: the tests exercise the flow, not the cost.
+        "password_time_cost": 1,
+        "password_memory_cost_kib": 64,
+        "db_pool_size": 5,
+    }
+    values.update(overrides)
+    return ApiSettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str) -> ApiSettings:
+    return make_settings(database_url, redis_url)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: ApiSettings) -> AsyncIterator[Starlette]:
+    application = create_app(settings)
+    async with LifespanManager(application) as manager:
+        yield manager.app  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+async def clean_database(database_url: str) -> AsyncIterator[None]:
+    yield
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await connection.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://englog.test") as client:
+        yield client
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient) -> Api:
+    return Api(client)
