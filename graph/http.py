@@ -66,6 +66,8 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_sub_response(self, request: Request) -> SubResponse:
         response = SubResponse()
+        response.status_code = None  # type: ignore[assignment]  # "not set": create_response decides
+        del response.headers["content-length"]
         response.graphql_response_json = _wants_graphql_response(request.headers.get("accept", ""))
         return response
 
@@ -98,6 +100,8 @@ class GraphQLView(GraphQL[Context, None]):
         response.headers.raw.extend(
             (k, v) for k, v in sub_response.headers.raw if k.lower() != b"content-type"
         )
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
         if sub_response.background:
             response.background = sub_response.background
         return response

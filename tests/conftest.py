@@ -21,7 +21,6 @@ from graph.settings import ApiSettings
 from tests.factories import Api
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DATABASE = "englog_test"
 TABLES = ("log_entry_tag", "log_entry", "tag", "project", "refresh_token", "insight", "task", '"user"')
 
 
@@ -51,13 +50,23 @@ def server_url() -> Iterator[str]:
         yield url
 
 
+async def _drop_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="session")
-def database_url(server_url: str) -> str:
-    """A fresh database, migrated to head, for this test session."""
-    asyncio.run(_recreate_database(server_url, TEST_DATABASE))
-    url = with_database(server_url, TEST_DATABASE)
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh database of this test run's own (runs may overlap), migrated to head."""
+    name = f"englog_test_{os.getpid()}"
+    asyncio.run(_recreate_database(server_url, name))
+    url = with_database(server_url, name)
     upgrade(url)
-    return url
+    yield url
+    asyncio.run(_drop_database(server_url, name))
 
 
 @pytest.fixture(scope="session")
