@@ -103,8 +103,22 @@ def unique_violation(exc: Exception, index: str) -> bool:
     return index in str(getattr(exc, "orig", exc))
 
 
-_VARIABLE_PATH = re.compile(r"at '([^']+)'")
-_VARIABLE_NAME = re.compile(r"^Variable '\$(\w+)'")
+_VARIABLE_ERROR = re.compile(r"^Variable '\$(?P<name>\w+)' has invalid value(?: at (?P<path>[^:]+))?:")
+_REQUIRED_FIELD = re.compile(r"include required field '(?P<field>\w+)'")
+
+
+def _variable_field(message: str) -> str | None:
+    """The input field a variable-coercion message is about, as `title`, `tags.0` or `t.0`."""
+    match = _VARIABLE_ERROR.match(message)
+    if match is None:
+        return None
+    path = match.group("path")
+    if path:
+        dotted = re.sub(r"\[(\d+)\]", r".\1", path)
+        # Inside an input object the field path is enough; a bare list index keeps the name.
+        return dotted[1:] if path.startswith(".") else f"{match.group('name')}{dotted}"
+    required = _REQUIRED_FIELD.search(message)
+    return required.group("field") if required else match.group("name")
 
 
 def _classify(error: GraphQLError) -> dict[str, Any]:
@@ -112,15 +126,9 @@ def _classify(error: GraphQLError) -> dict[str, Any]:
     message = error.message
     if message.startswith("Syntax Error"):
         return {"code": GRAPHQL_PARSE_FAILED}
-    if message.startswith("Variable '$"):
-        # Variable coercion: a wrong type, a missing field, an unknown enum value.
-        path = _VARIABLE_PATH.search(message)
-        name = _VARIABLE_NAME.search(message)
-        field = path.group(1) if path else (name.group(1) if name else "variables")
-        parts = field.split(".")
-        if len(parts) > 1 and name and parts[0] == name.group(1):
-            parts = parts[1:]  # "input.title" → "title": the field inside the input object
-        return {"code": BAD_USER_INPUT, "fields": {".".join(parts): message}}
+    field = _variable_field(message)
+    if field is not None:
+        return {"code": BAD_USER_INPUT, "fields": {field: message}}
     return {"code": GRAPHQL_VALIDATION_FAILED}
 
 
@@ -142,14 +150,12 @@ class ErrorCodes(SchemaExtension):
         original = error.original_error
         if isinstance(original, AppError):
             return error
-        if original is None:
-            if error.extensions and "code" in error.extensions:
-                return error
-            error.extensions = {**(error.extensions or {}), **_classify(error)}
-            return error
-        if isinstance(original, GraphQLError) and original.original_error is None:
-            # A GraphQLError raised on purpose (e.g. by Strawberry's own validation).
-            error.extensions = {**(error.extensions or {}), "code": GRAPHQL_VALIDATION_FAILED}
+        if original is None or (
+            # graphql-core's own errors (variable coercion wraps one in another).
+            isinstance(original, GraphQLError) and not error.path
+        ):
+            if not (error.extensions and "code" in error.extensions):
+                error.extensions = {**(error.extensions or {}), **_classify(error)}
             return error
         reference = uuid.uuid4().hex
         logger.error(

@@ -40,7 +40,7 @@ class Schema(strawberry.Schema):
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | SchemaExtension] = [ErrorCodes]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,

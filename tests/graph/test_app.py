@@ -1,0 +1,123 @@
+"""Probes, production settings and the masking of unexpected errors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import strawberry
+from asgi_lifespan import LifespanManager
+from pydantic import ValidationError
+
+from graph.app import create_app
+from graph.errors import ErrorCodes, NotFound
+from graph.settings import ApiSettings
+from tests.conftest import make_settings
+
+
+async def test_health_ready_and_live_report_both_services(client: httpx.AsyncClient) -> None:
+    health = await client.get("/health")
+    assert (health.status_code, health.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "redis": "ok"},
+    )
+    ready = await client.get("/ready")
+    assert (ready.status_code, ready.json()) == (200, {"ready": True, "database": "ok", "redis": "ok"})
+    live = await client.get("/live")
+    assert (live.status_code, live.text) == (200, "ok")
+
+
+async def test_ready_is_503_and_health_degraded_when_the_database_is_unreachable(
+    redis_url: str,
+) -> None:
+    # Port 1 on loopback: nothing listens there, so connecting fails at once.
+    settings = make_settings("postgresql://postgres@127.0.0.1:1/none", redis_url)
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            ready = await client.get("/ready")
+            health = await client.get("/health")
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"ready": False, "database": "unavailable", "redis": "ok"},
+    )
+    assert (health.status_code, health.json()["status"]) == (503, "degraded")
+
+
+async def test_health_reports_redis_down_but_stays_ready(database_url: str) -> None:
+    settings = make_settings(database_url, "redis://127.0.0.1:1/0")
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            health = await client.get("/health")
+            ready = await client.get("/ready")
+    assert (health.status_code, health.json()) == (
+        200,
+        {"status": "degraded", "database": "ok", "redis": "unavailable"},
+    )
+    assert ready.status_code == 200
+
+
+@pytest.mark.parametrize("secret", ["", "changeme", "dev-secret-change-me", "short-but-real"])
+def test_production_refuses_a_placeholder_or_short_jwt_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="ENGLOG_JWT_SECRET"):
+        ApiSettings(env="production", jwt_secret=secret)
+
+
+def test_production_refuses_introspection_or_graphiql_switched_on() -> None:
+    secret = "s" * 40
+    with pytest.raises(ValidationError, match="introspection"):
+        ApiSettings(env="production", jwt_secret=secret, introspection=True)
+    with pytest.raises(ValidationError, match="GraphiQL"):
+        ApiSettings(env="production", jwt_secret=secret, graphiql=True)
+    settings = ApiSettings(env="production", jwt_secret=secret)
+    assert (settings.introspection_enabled, settings.graphiql_enabled) == (False, False)
+
+
+async def test_production_app_has_no_introspection_and_no_graphiql(
+    database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(database_url, redis_url, env="production", jwt_secret="p" * 40)
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            introspection = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+            ide = await client.get("/graphql", headers={"Accept": "text/html"})
+    assert introspection.json()["data"] is None
+    assert introspection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert ide.status_code == 404
+
+
+def test_unexpected_errors_are_masked_and_expected_ones_keep_their_code(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def broken(self) -> int:
+            raise RuntimeError("password=hunter2 leaked in a message")
+
+        @strawberry.field
+        def missing(self) -> int:
+            raise NotFound("Thing")
+
+    schema = strawberry.Schema(query=Query, extensions=[ErrorCodes])
+    with caplog.at_level("ERROR", logger="englog.graph"):
+        result = schema.execute_sync("{ broken }")
+    assert result.errors is not None
+    [error] = result.errors
+    assert error.message == "Internal server error"
+    assert error.extensions is not None
+    reference = error.extensions["reference"]
+    assert error.extensions == {"code": "INTERNAL_SERVER_ERROR", "reference": reference}
+    assert reference in caplog.text
+    assert "hunter2" not in error.message
+
+    result = schema.execute_sync("{ missing }")
+    assert result.errors is not None
+    assert (result.errors[0].message, result.errors[0].extensions) == (
+        "Thing not found",
+        {"code": "NOT_FOUND"},
+    )
