@@ -92,7 +92,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
             seed_demo(database_url)
         url = f"http://{args.host}:{args.port}/graphql"
-        _serve_api(args.host, args.port, banner=f"\nEngLog is up. GraphiQL: {url}\n(Ctrl-C stops everything)\n")
+        _serve_api(
+            args.host,
+            args.port,
+            banner=f"\nEngLog is up. GraphiQL: {url}\n(Ctrl-C stops everything)\n",
+        )
     print("Stopped.", flush=True)
     return 0
 
@@ -127,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="englog", description="EngLog: the self-hosted work log.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    dev = commands.add_parser("dev", help="everything on this machine, embedded databases if none set")
+    dev = commands.add_parser(
+        "dev", help="everything on this machine, embedded databases if none set"
+    )
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--data-dir", default=str(DATA_DIR), help="where embedded engines keep data")

@@ -29,12 +29,12 @@ def _quiet_runtime_dir() -> None:
 def embedded_postgres(data_dir: Path) -> Iterator[str]:
     """A PostgreSQL server in data_dir for the duration; yields a postgresql:// URL."""
     _quiet_runtime_dir()
-    import pgserver
+    from pgserver import postgres_server
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        server: Any = pgserver.get_server(data_dir, cleanup_mode="stop")
+        server: Any = postgres_server.get_server(data_dir, cleanup_mode="stop")
     try:
         yield str(server.get_uri())
     finally:

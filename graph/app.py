@@ -44,9 +44,7 @@ async def _database_ok(state: AppState) -> None:
 
 async def _statuses(request: Request) -> dict[str, str]:
     state: AppState = request.state.englog
-    database, redis = await asyncio.gather(
-        _check(_database_ok(state)), _check(state.redis.ping())
-    )
+    database, redis = await asyncio.gather(_check(_database_ok(state)), _check(state.redis.ping()))
     return {"database": database, "redis": redis}
 
 

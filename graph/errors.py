@@ -103,7 +103,9 @@ def unique_violation(exc: Exception, index: str) -> bool:
     return index in str(getattr(exc, "orig", exc))
 
 
-_VARIABLE_ERROR = re.compile(r"^Variable '\$(?P<name>\w+)' has invalid value(?: at (?P<path>[^:]+))?:")
+_VARIABLE_ERROR = re.compile(
+    r"^Variable '\$(?P<name>\w+)' has invalid value(?: at (?P<path>[^:]+))?:"
+)
 _REQUIRED_FIELD = re.compile(r"include required field '(?P<field>\w+)'")
 
 
@@ -158,9 +160,7 @@ class ErrorCodes(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), **_classify(error)}
             return error
         reference = uuid.uuid4().hex
-        logger.error(
-            "unexpected error %s in %s", reference, error.path, exc_info=original
-        )
+        logger.error("unexpected error %s in %s", reference, error.path, exc_info=original)
         return GraphQLError(
             "Internal server error",
             nodes=error.nodes,

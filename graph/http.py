@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.http import GraphQLHTTPResponse
-from cross_web import HTTPException
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from graph.context import AppState, Context
@@ -64,7 +64,7 @@ class GraphQLView(GraphQL[Context, None]):
         context.loaders = Loaders.create(state.db, context.user_id)
         return context
 
-    async def get_sub_response(self, request: Request) -> SubResponse:
+    async def get_sub_response(self, request: Request | WebSocket) -> SubResponse:
         response = SubResponse()
         response.status_code = None  # type: ignore[assignment]  # "not set": create_response decides
         del response.headers["content-length"]
@@ -110,6 +110,6 @@ class GraphQLView(GraphQL[Context, None]):
 def _is_request_error(response: GraphQLHTTPResponse) -> bool:
     if response.get("data") is not None:
         return False
-    errors = response.get("errors") or []
+    errors: list[dict[str, Any]] = list(response.get("errors") or [])  # type: ignore[arg-type]
     # Field errors carry a path; errors raised before execution never do.
     return bool(errors) and all(not error.get("path") for error in errors)

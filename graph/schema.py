@@ -38,7 +38,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    extensions: list[type[SchemaExtension] | SchemaExtension] = [ErrorCodes]
+    extensions: list[type[SchemaExtension]] = [ErrorCodes]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(

@@ -144,7 +144,9 @@ def target_id(value: str, what: str) -> uuid.UUID:
     return parsed
 
 
-def reference_ids(errors: FieldErrors, field: str, values: Sequence[str] | None) -> list[uuid.UUID] | None:
+def reference_ids(
+    errors: FieldErrors, field: str, values: Sequence[str] | None
+) -> list[uuid.UUID] | None:
     if values is None:
         return None
     parsed = []

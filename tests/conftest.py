@@ -21,7 +21,16 @@ from graph.settings import ApiSettings
 from tests.factories import Api
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("log_entry_tag", "log_entry", "tag", "project", "refresh_token", "insight", "task", '"user"')
+TABLES = (
+    "log_entry_tag",
+    "log_entry",
+    "tag",
+    "project",
+    "refresh_token",
+    "insight",
+    "task",
+    '"user"',
+)
 
 
 async def _recreate_database(admin_url: str, name: str) -> None:

@@ -77,18 +77,33 @@ class Api:
         error: dict[str, Any] = body["errors"][0]
         return error
 
-    async def sign_up(self, email: str | None = None, password: str = "correct horse battery") -> Account:
+    async def sign_up(
+        self, email: str | None = None, password: str = "correct horse battery"
+    ) -> Account:
         email = email or f"user{next(_counter)}@example.com"
         data = await self.data(
             SIGN_UP,
-            {"input": {"email": email, "password": password, "firstName": "Ada", "lastName": "Lovelace",
-                       "timezone": "Europe/London"}},
+            {
+                "input": {
+                    "email": email,
+                    "password": password,
+                    "firstName": "Ada",
+                    "lastName": "Lovelace",
+                    "timezone": "Europe/London",
+                }
+            },
         )
         payload = data["signUp"]
-        return Account(payload["user"]["id"], email, payload["accessToken"], payload["refreshToken"])
+        return Account(
+            payload["user"]["id"], email, payload["accessToken"], payload["refreshToken"]
+        )
 
-    async def create_project(self, account: Account, name: str = "Apollo", **fields: Any) -> dict[str, Any]:
-        data = await self.data(CREATE_PROJECT, {"input": {"name": name, **fields}}, account.access_token)
+    async def create_project(
+        self, account: Account, name: str = "Apollo", **fields: Any
+    ) -> dict[str, Any]:
+        data = await self.data(
+            CREATE_PROJECT, {"input": {"name": name, **fields}}, account.access_token
+        )
         result: dict[str, Any] = data["createProject"]
         return result
 

@@ -1,4 +1,4 @@
-"""Alembic environment: async, URL from the Config (set by `englog migrate`) or ENGLOG_DATABASE_URL."""
+"""Alembic environment: async; the URL comes from the Config (`englog migrate`) or the env."""
 
 from __future__ import annotations
 

@@ -15,7 +15,9 @@ def uuid_pk() -> Any:
 
 
 def uuid_fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
-    return sa.Column(UUID(as_uuid=True), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
+    return sa.Column(
+        UUID(as_uuid=True), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable
+    )
 
 
 def timestamp(*, nullable: bool = False, default_now: bool = True) -> Any:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 
 
-class ActivityType(str, Enum):
+class ActivityType(StrEnum):
     MEETING = "MEETING"
     CODE = "CODE"
     DEBUG = "DEBUG"
@@ -18,27 +18,27 @@ class ActivityType(str, Enum):
     ADMIN = "ADMIN"
 
 
-class ValueRating(str, Enum):
+class ValueRating(StrEnum):
     LOW = "LOW"
     MEDIUM = "MEDIUM"
     HIGH = "HIGH"
 
 
-class ImpactLevel(str, Enum):
+class ImpactLevel(StrEnum):
     PERSONAL = "PERSONAL"
     TEAM = "TEAM"
     PRODUCT = "PRODUCT"
     COMPANY = "COMPANY"
 
 
-class ProjectStatus(str, Enum):
+class ProjectStatus(StrEnum):
     ACTIVE = "ACTIVE"
     COMPLETED = "COMPLETED"
     ON_HOLD = "ON_HOLD"
     CANCELLED = "CANCELLED"
 
 
-class InsightKind(str, Enum):
+class InsightKind(StrEnum):
     DAILY_SUMMARY = "DAILY_SUMMARY"
     WEEKLY_REPORT = "WEEKLY_REPORT"
     SPRINT_ANALYSIS = "SPRINT_ANALYSIS"
@@ -48,14 +48,14 @@ class InsightKind(str, Enum):
     PERFORMANCE_REVIEW = "PERFORMANCE_REVIEW"
 
 
-class InsightStatus(str, Enum):
+class InsightStatus(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
 
 
-class TaskStatus(str, Enum):
+class TaskStatus(StrEnum):
     QUEUED = "queued"
     LEASED = "leased"
     SUCCEEDED = "succeeded"

@@ -15,7 +15,9 @@ from db.models.enums import InsightKind, InsightStatus, check_in
 class Insight(SQLModel, table=True):
     __tablename__ = "insight"
     __table_args__ = (
-        sa.Index("ix_insight_user_created", "user_id", sa.text("created_at DESC"), sa.text("id DESC")),
+        sa.Index(
+            "ix_insight_user_created", "user_id", sa.text("created_at DESC"), sa.text("id DESC")
+        ),
         sa.Index("ix_insight_user_updated", "user_id", "updated_at", "id"),
         sa.CheckConstraint(check_in("kind", InsightKind), name="ck_insight_kind"),
         sa.CheckConstraint(check_in("status", InsightStatus), name="ck_insight_status"),
@@ -41,7 +43,11 @@ class Insight(SQLModel, table=True):
     metrics: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))
     model: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    attempts: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     created_at: datetime = Field(sa_column=timestamp())
     updated_at: datetime = Field(sa_column=timestamp())
-    completed_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
+    completed_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )

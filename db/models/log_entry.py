@@ -17,11 +17,15 @@ class LogEntry(SQLModel, table=True):
     __tablename__ = "log_entry"
     __table_args__ = (
         # Every listing is "this user's entries, newest first": the page query walks this index.
-        sa.Index("ix_log_entry_user_start", "user_id", sa.text("start_time DESC"), sa.text("id DESC")),
+        sa.Index(
+            "ix_log_entry_user_start", "user_id", sa.text("start_time DESC"), sa.text("id DESC")
+        ),
         sa.Index("ix_log_entry_user_project", "user_id", "project_id", sa.text("start_time DESC")),
         sa.Index("ix_log_entry_user_type", "user_id", "type", sa.text("start_time DESC")),
         sa.Index("ix_log_entry_search", "search_vector", postgresql_using="gin"),
-        sa.CheckConstraint("char_length(title) BETWEEN 1 AND 200", name="ck_log_entry_title_length"),
+        sa.CheckConstraint(
+            "char_length(title) BETWEEN 1 AND 200", name="ck_log_entry_title_length"
+        ),
         sa.CheckConstraint(
             "description IS NULL OR char_length(description) <= 2000",
             name="ck_log_entry_description_length",
@@ -45,7 +49,9 @@ class LogEntry(SQLModel, table=True):
     duration_minutes: int = Field(
         sa_column=sa.Column(
             sa.Integer,
-            sa.Computed("(EXTRACT(EPOCH FROM (end_time - start_time)) / 60)::integer", persisted=True),
+            sa.Computed(
+                "(EXTRACT(EPOCH FROM (end_time - start_time)) / 60)::integer", persisted=True
+            ),
             nullable=False,
         )
     )

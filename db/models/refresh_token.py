@@ -25,7 +25,9 @@ class RefreshToken(SQLModel, table=True):
     user_id: uuid.UUID = Field(sa_column=uuid_fk("user.id"))
     expires_at: datetime = Field(sa_column=timestamp(default_now=False))
     created_at: datetime = Field(sa_column=timestamp())
-    revoked_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )
     replaced_by: uuid.UUID | None = Field(
         default=None, sa_column=sa.Column(UUID(as_uuid=True), nullable=True)
     )

@@ -19,9 +19,16 @@ class Task(SQLModel, table=True):
     __table_args__ = (
         # The lease query: the oldest runnable queued task.
         sa.Index(
-            "ix_task_runnable", "run_after", "created_at", postgresql_where=sa.text("status = 'queued'")
+            "ix_task_runnable",
+            "run_after",
+            "created_at",
+            postgresql_where=sa.text("status = 'queued'"),
         ),
-        sa.Index("ix_task_lease_expiry", "lease_expires_at", postgresql_where=sa.text("status = 'leased'")),
+        sa.Index(
+            "ix_task_lease_expiry",
+            "lease_expires_at",
+            postgresql_where=sa.text("status = 'leased'"),
+        ),
         sa.Index("ix_task_status_kind", "status", "kind"),
         sa.Index("uq_task_idempotency_key", "idempotency_key", unique=True),
         sa.CheckConstraint(check_in("status", TaskStatus), name="ck_task_status"),
@@ -36,13 +43,17 @@ class Task(SQLModel, table=True):
         sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     )
     status: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="queued"))
-    attempts: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0"))
+    attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
     max_attempts: int = Field(
         default=5, sa_column=sa.Column(sa.Integer, nullable=False, server_default="5")
     )
     run_after: datetime = Field(sa_column=timestamp())
     lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
-    lease_expires_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
+    lease_expires_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     idempotency_key: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     created_at: datetime = Field(sa_column=timestamp())

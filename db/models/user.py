@@ -36,6 +36,8 @@ class User(SQLModel, table=True):
         default_factory=dict,
         sa_column=sa.Column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     )
-    last_login_at: datetime | None = Field(default=None, sa_column=timestamp(nullable=True, default_now=False))
+    last_login_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )
     created_at: datetime = Field(sa_column=timestamp())
     updated_at: datetime = Field(sa_column=timestamp())

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from db.models import LogEntry, LogEntryTag, Tag
 from db.models.log_entry import SEARCH_CONFIG
@@ -57,33 +58,35 @@ class EntryPage:
 
 
 def _conditions(user_id: uuid.UUID, where: EntryFilter) -> list[Any]:
-    conditions: list[Any] = [LogEntry.user_id == user_id]
+    conditions: list[Any] = [col(LogEntry.user_id) == user_id]
     if where.start_from is not None:
-        conditions.append(LogEntry.start_time >= where.start_from)
+        conditions.append(col(LogEntry.start_time) >= where.start_from)
     if where.start_to is not None:
-        conditions.append(LogEntry.start_time < where.start_to)
+        conditions.append(col(LogEntry.start_time) < where.start_to)
     if where.project_ids is not None:
-        conditions.append(LogEntry.project_id.in_(list(where.project_ids)))  # type: ignore[union-attr]
+        conditions.append(col(LogEntry.project_id).in_(list(where.project_ids)))
     if where.types is not None:
-        conditions.append(LogEntry.type.in_(list(where.types)))  # type: ignore[attr-defined]
+        conditions.append(col(LogEntry.type).in_(list(where.types)))
     if where.value_ratings is not None:
-        conditions.append(LogEntry.value_rating.in_(list(where.value_ratings)))  # type: ignore[attr-defined]
+        conditions.append(col(LogEntry.value_rating).in_(list(where.value_ratings)))
     if where.impact_levels is not None:
-        conditions.append(LogEntry.impact_level.in_(list(where.impact_levels)))  # type: ignore[attr-defined]
+        conditions.append(col(LogEntry.impact_level).in_(list(where.impact_levels)))
     if where.tags is not None:
         # Any of the tags (case-insensitive), as the other list filters are "any of".
         tagged = (
-            sa.select(LogEntryTag.entry_id)
-            .join(Tag, Tag.id == LogEntryTag.tag_id)  # type: ignore[arg-type]
+            sa.select(col(LogEntryTag.entry_id))
+            .join(Tag, col(Tag.id) == col(LogEntryTag.tag_id))
             .where(
-                Tag.user_id == user_id,
-                sa.func.lower(Tag.name).in_([name.lower() for name in where.tags]),
+                col(Tag.user_id) == user_id,
+                sa.func.lower(col(Tag.name)).in_([name.lower() for name in where.tags]),
             )
         )
-        conditions.append(LogEntry.id.in_(tagged))  # type: ignore[attr-defined]
+        conditions.append(col(LogEntry.id).in_(tagged))
     if where.search:
-        query = sa.func.websearch_to_tsquery(sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"), where.search)
-        conditions.append(LogEntry.search_vector.op("@@")(query))  # type: ignore[union-attr]
+        query = sa.func.websearch_to_tsquery(
+            sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"), where.search
+        )
+        conditions.append(col(LogEntry.search_vector).op("@@")(query))
     return conditions
 
 
@@ -100,12 +103,13 @@ async def list_entries(
     page_conditions = list(conditions)
     if after is not None:
         page_conditions.append(
-            sa.tuple_(LogEntry.start_time, LogEntry.id) < sa.tuple_(after.start_time, after.id)
+            sa.tuple_(col(LogEntry.start_time), col(LogEntry.id))
+            < sa.tuple_(after.start_time, after.id)
         )
     query = (
         sa.select(LogEntry)
         .where(*page_conditions)
-        .order_by(LogEntry.start_time.desc(), LogEntry.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(LogEntry.start_time).desc(), col(LogEntry.id).desc())
         .limit(first + 1)
     )
     rows = list((await session.scalars(query)).all())
@@ -117,8 +121,12 @@ async def count_entries(session: AsyncSession, *, conditions: list[Any]) -> int:
     return int((await session.scalar(query)) or 0)
 
 
-async def get_entry(session: AsyncSession, *, user_id: uuid.UUID, entry_id: uuid.UUID) -> LogEntry | None:
-    query = sa.select(LogEntry).where(LogEntry.id == entry_id, LogEntry.user_id == user_id)
+async def get_entry(
+    session: AsyncSession, *, user_id: uuid.UUID, entry_id: uuid.UUID
+) -> LogEntry | None:
+    query = sa.select(LogEntry).where(
+        col(LogEntry.id) == entry_id, col(LogEntry.user_id) == user_id
+    )
     return (await session.scalars(query)).one_or_none()
 
 
@@ -158,7 +166,9 @@ async def create_entries(
 ) -> list[LogEntry]:
     """Inserts the entries and their tags; the caller's transaction makes it all or nothing."""
     statement = sa.insert(LogEntry).returning(LogEntry, sort_by_parameter_order=True)
-    created = list((await session.scalars(statement, [_row(user_id, item) for item in items])).all())
+    created = list(
+        (await session.scalars(statement, [_row(user_id, item) for item in items])).all()
+    )
     await _link_tags(
         session,
         user_id=user_id,
@@ -178,7 +188,7 @@ async def update_entry(
     """Applies the given columns; tags, when given, replace the entry's tag set."""
     statement = (
         sa.update(LogEntry)
-        .where(LogEntry.id == entry_id, LogEntry.user_id == user_id)
+        .where(col(LogEntry.id) == entry_id, col(LogEntry.user_id) == user_id)
         .values(**values, updated_at=sa.func.now())
         .returning(LogEntry)
         .execution_options(synchronize_session=False)
@@ -187,7 +197,7 @@ async def update_entry(
     if entry is None:
         return None
     if tags is not None:
-        await session.execute(sa.delete(LogEntryTag).where(LogEntryTag.entry_id == entry_id))
+        await session.execute(sa.delete(LogEntryTag).where(col(LogEntryTag.entry_id) == entry_id))
         await _link_tags(session, user_id=user_id, tags_by_entry={entry_id: tags})
     return entry
 
@@ -195,7 +205,7 @@ async def update_entry(
 async def delete_entry(session: AsyncSession, *, user_id: uuid.UUID, entry_id: uuid.UUID) -> bool:
     statement = (
         sa.delete(LogEntry)
-        .where(LogEntry.id == entry_id, LogEntry.user_id == user_id)
-        .returning(LogEntry.id)
+        .where(col(LogEntry.id) == entry_id, col(LogEntry.user_id) == user_id)
+        .returning(col(LogEntry.id))
     )
     return (await session.scalars(statement)).first() is not None

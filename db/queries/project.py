@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from db.models import Project
 
@@ -15,8 +16,8 @@ from db.models import Project
 async def list_projects(session: AsyncSession, *, user_id: uuid.UUID) -> Sequence[Project]:
     query = (
         sa.select(Project)
-        .where(Project.user_id == user_id)
-        .order_by(Project.created_at.desc(), Project.id)  # type: ignore[attr-defined]
+        .where(col(Project.user_id) == user_id)
+        .order_by(col(Project.created_at).desc(), col(Project.id))
     )
     return (await session.scalars(query)).all()
 
@@ -24,7 +25,7 @@ async def list_projects(session: AsyncSession, *, user_id: uuid.UUID) -> Sequenc
 async def get_project(
     session: AsyncSession, *, user_id: uuid.UUID, project_id: uuid.UUID
 ) -> Project | None:
-    query = sa.select(Project).where(Project.id == project_id, Project.user_id == user_id)
+    query = sa.select(Project).where(col(Project.id) == project_id, col(Project.user_id) == user_id)
     return (await session.scalars(query)).one_or_none()
 
 
@@ -32,8 +33,8 @@ async def load_projects(
     session: AsyncSession, *, user_id: uuid.UUID, project_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, Project]:
     query = sa.select(Project).where(
-        Project.id.in_(list(project_ids)),  # type: ignore[attr-defined]
-        Project.user_id == user_id,
+        col(Project.id).in_(list(project_ids)),
+        col(Project.user_id) == user_id,
     )
     return {project.id: project for project in (await session.scalars(query)).all()}
 
@@ -43,9 +44,9 @@ async def owned_project_ids(
 ) -> set[uuid.UUID]:
     if not project_ids:
         return set()
-    query = sa.select(Project.id).where(
-        Project.id.in_(list(project_ids)),  # type: ignore[attr-defined]
-        Project.user_id == user_id,
+    query = sa.select(col(Project.id)).where(
+        col(Project.id).in_(list(project_ids)),
+        col(Project.user_id) == user_id,
     )
     return set((await session.scalars(query)).all())
 
@@ -62,17 +63,19 @@ async def update_project(
 ) -> Project | None:
     query = (
         sa.update(Project)
-        .where(Project.id == project_id, Project.user_id == user_id)
+        .where(col(Project.id) == project_id, col(Project.user_id) == user_id)
         .values(**values, updated_at=sa.func.now())
         .returning(Project)
     )
     return (await session.scalars(query)).one_or_none()
 
 
-async def delete_project(session: AsyncSession, *, user_id: uuid.UUID, project_id: uuid.UUID) -> bool:
+async def delete_project(
+    session: AsyncSession, *, user_id: uuid.UUID, project_id: uuid.UUID
+) -> bool:
     query = (
         sa.delete(Project)
-        .where(Project.id == project_id, Project.user_id == user_id)
-        .returning(Project.id)
+        .where(col(Project.id) == project_id, col(Project.user_id) == user_id)
+        .returning(col(Project.id))
     )
     return (await session.scalars(query)).first() is not None

@@ -9,27 +9,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from db.models import LogEntryTag, Tag
 
 
 async def list_tags(session: AsyncSession, *, user_id: uuid.UUID) -> Sequence[Tag]:
-    query = sa.select(Tag).where(Tag.user_id == user_id).order_by(sa.func.lower(Tag.name))
+    query = sa.select(Tag).where(col(Tag.user_id) == user_id).order_by(sa.func.lower(col(Tag.name)))
     return (await session.scalars(query)).all()
 
 
-async def list_popular_tags(session: AsyncSession, *, user_id: uuid.UUID, limit: int) -> Sequence[Tag]:
+async def list_popular_tags(
+    session: AsyncSession, *, user_id: uuid.UUID, limit: int
+) -> Sequence[Tag]:
     query = (
         sa.select(Tag)
-        .where(Tag.user_id == user_id)
-        .order_by(Tag.usage_count.desc(), sa.func.lower(Tag.name))  # type: ignore[attr-defined]
+        .where(col(Tag.user_id) == user_id)
+        .order_by(col(Tag.usage_count).desc(), sa.func.lower(col(Tag.name)))
         .limit(limit)
     )
     return (await session.scalars(query)).all()
 
 
 async def get_tag(session: AsyncSession, *, user_id: uuid.UUID, tag_id: uuid.UUID) -> Tag | None:
-    query = sa.select(Tag).where(Tag.id == tag_id, Tag.user_id == user_id)
+    query = sa.select(Tag).where(col(Tag.id) == tag_id, col(Tag.user_id) == user_id)
     return (await session.scalars(query)).one_or_none()
 
 
@@ -43,7 +46,7 @@ async def update_tag(
 ) -> Tag | None:
     query = (
         sa.update(Tag)
-        .where(Tag.id == tag_id, Tag.user_id == user_id)
+        .where(col(Tag.id) == tag_id, col(Tag.user_id) == user_id)
         .values(**values, updated_at=sa.func.now())
         .returning(Tag)
     )
@@ -51,7 +54,11 @@ async def update_tag(
 
 
 async def delete_tag(session: AsyncSession, *, user_id: uuid.UUID, tag_id: uuid.UUID) -> bool:
-    query = sa.delete(Tag).where(Tag.id == tag_id, Tag.user_id == user_id).returning(Tag.id)
+    query = (
+        sa.delete(Tag)
+        .where(col(Tag.id) == tag_id, col(Tag.user_id) == user_id)
+        .returning(col(Tag.id))
+    )
     return (await session.scalars(query)).first() is not None
 
 
@@ -62,11 +69,12 @@ async def ensure_tags(
     if not names:
         return {}
     unique = list({name.lower(): name for name in names}.values())
-    statement = insert(Tag).values([{"user_id": user_id, "name": name} for name in unique])
+    rows_in = insert(Tag).values([{"user_id": user_id, "name": name} for name in unique])
     # DO UPDATE (a no-op write) rather than DO NOTHING, so existing rows come back too.
-    statement = statement.on_conflict_do_update(
-        index_elements=[Tag.user_id, sa.func.lower(Tag.name)], set_={"name": Tag.name}
-    ).returning(Tag.id, Tag.name)
+    statement = rows_in.on_conflict_do_update(
+        index_elements=[col(Tag.user_id), sa.func.lower(col(Tag.name))],
+        set_={"name": col(Tag.name)},
+    ).returning(col(Tag.id), col(Tag.name))
     rows = (await session.execute(statement)).all()
     return {name.lower(): tag_id for tag_id, name in rows}
 
@@ -75,10 +83,10 @@ async def load_tags_by_entry(
     session: AsyncSession, *, user_id: uuid.UUID, entry_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[Tag]]:
     query = (
-        sa.select(LogEntryTag.entry_id, Tag)
-        .join(Tag, Tag.id == LogEntryTag.tag_id)  # type: ignore[arg-type]
-        .where(LogEntryTag.entry_id.in_(entry_ids), Tag.user_id == user_id)  # type: ignore[attr-defined]
-        .order_by(sa.func.lower(Tag.name))
+        sa.select(col(LogEntryTag.entry_id), Tag)
+        .join(Tag, col(Tag.id) == col(LogEntryTag.tag_id))
+        .where(col(LogEntryTag.entry_id).in_(entry_ids), col(Tag.user_id) == user_id)
+        .order_by(sa.func.lower(col(Tag.name)))
     )
     result: dict[uuid.UUID, list[Tag]] = {entry_id: [] for entry_id in entry_ids}
     for entry_id, tag in (await session.execute(query)).all():

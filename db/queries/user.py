@@ -7,16 +7,17 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from db.models import RefreshToken, User
 
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
-    return (await session.scalars(sa.select(User).where(User.id == user_id))).one_or_none()
+    return (await session.scalars(sa.select(User).where(col(User.id) == user_id))).one_or_none()
 
 
 async def get_user_by_email(session: AsyncSession, *, email: str) -> User | None:
-    query = sa.select(User).where(sa.func.lower(User.email) == email.lower())
+    query = sa.select(User).where(sa.func.lower(col(User.email)) == email.lower())
     return (await session.scalars(query)).one_or_none()
 
 
@@ -45,7 +46,9 @@ async def create_user(
 
 
 async def touch_last_login(session: AsyncSession, *, user_id: uuid.UUID) -> None:
-    await session.execute(sa.update(User).where(User.id == user_id).values(last_login_at=sa.func.now()))
+    await session.execute(
+        sa.update(User).where(col(User.id) == user_id).values(last_login_at=sa.func.now())
+    )
 
 
 async def record_refresh_token(
@@ -65,22 +68,21 @@ async def record_refresh_token(
 
 async def lock_refresh_token(session: AsyncSession, *, jti: uuid.UUID) -> RefreshToken | None:
     """The record, row-locked so two concurrent rotations of one token serialise."""
-    query = sa.select(RefreshToken).where(RefreshToken.jti == jti).with_for_update()
+    query = sa.select(RefreshToken).where(col(RefreshToken.jti) == jti).with_for_update()
     return (await session.scalars(query)).one_or_none()
 
 
 async def mark_replaced(session: AsyncSession, *, jti: uuid.UUID, replaced_by: uuid.UUID) -> None:
     await session.execute(
         sa.update(RefreshToken)
-        .where(RefreshToken.jti == jti)
+        .where(col(RefreshToken.jti) == jti)
         .values(revoked_at=sa.func.now(), replaced_by=replaced_by)
     )
 
 
-async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> int:
-    result = await session.execute(
+async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
+    await session.execute(
         sa.update(RefreshToken)
-        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=sa.func.now())
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ def _payload(result: service.Session) -> AuthPayload:
         access_token=result.access_token,
         refresh_token=result.refresh_token,
         expires_in=result.expires_in,
-        token_type="Bearer",
+        token_type="Bearer",  # noqa: S106 - the OAuth token type, not a secret
         user=User.from_model(result.user),
     )
 
@@ -30,7 +30,12 @@ class AuthMutation:
         last = check.text(errors, "lastName", input.last_name, max_len=check.MAX_NAME)
         timezone = check.timezone(errors, "timezone", input.timezone)
         errors.raise_if_any()
-        assert email and password and first and last and timezone
+        # raise_if_any() has returned, so every check passed and returned its value.
+        assert email is not None
+        assert password is not None
+        assert first is not None
+        assert last is not None
+        assert timezone is not None
         state = info.context.state
         result = await service.sign_up(
             state.db,

@@ -19,8 +19,12 @@ from graph.errors import BadUserInput, FieldErrors, NotFound
 def _entry_data(data: CreateLogEntryInput, errors: FieldErrors) -> entries.EntryData | None:
     title = check.text(errors, "title", data.title, max_len=check.MAX_TITLE)
     description = check.text(
-        errors, "description", data.description, max_len=check.MAX_DESCRIPTION,
-        required=False, multiline=True,
+        errors,
+        "description",
+        data.description,
+        max_len=check.MAX_DESCRIPTION,
+        required=False,
+        multiline=True,
     )
     start = check.aware(errors, "startTime", data.start_time)
     end = check.aware(errors, "endTime", data.end_time)
@@ -152,8 +156,12 @@ def _update_values(data: UpdateLogEntryInput) -> tuple[dict[str, Any], list[str]
         values["title"] = check.text(errors, "title", data.title, max_len=check.MAX_TITLE)
     if given(data.description):
         values["description"] = check.text(
-            errors, "description", data.description, max_len=check.MAX_DESCRIPTION,
-            required=False, multiline=True,
+            errors,
+            "description",
+            data.description,
+            max_len=check.MAX_DESCRIPTION,
+            required=False,
+            multiline=True,
         )
     if given(data.type) and not_null("type", data.type):
         assert data.type is not None

@@ -30,15 +30,21 @@ def _filter(where: LogEntryFilter | None) -> entries.EntryFilter:
         project_ids=project_ids,
         types=[item.value for item in where.types] if where.types is not None else None,
         tags=where.tags,
-        value_ratings=[v.value for v in where.value_ratings] if where.value_ratings is not None else None,
-        impact_levels=[v.value for v in where.impact_levels] if where.impact_levels is not None else None,
+        value_ratings=[v.value for v in where.value_ratings]
+        if where.value_ratings is not None
+        else None,
+        impact_levels=[v.value for v in where.impact_levels]
+        if where.impact_levels is not None
+        else None,
         search=search,
     )
 
 
 @strawberry.type
 class EntryQuery:
-    @strawberry.field(description="One of the user's entries; null when there is none with this id.")
+    @strawberry.field(
+        description="One of the user's entries; null when there is none with this id."
+    )
     async def log_entry(self, info: Info, id: strawberry.ID) -> LogEntry | None:
         user_id = info.context.user_id()
         entry_id = check.parse_uuid(id)
@@ -75,7 +81,9 @@ class EntryQuery:
                 return await entries.count_entries(session, conditions=page.conditions)
 
         edges = [
-            LogEntryEdge(cursor=encode_cursor(row.start_time, row.id), node=LogEntry.from_model(row))
+            LogEntryEdge(
+                cursor=encode_cursor(row.start_time, row.id), node=LogEntry.from_model(row)
+            )
             for row in page.entries
         ]
         return LogEntryConnection(

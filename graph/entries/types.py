@@ -7,17 +7,16 @@ from datetime import datetime
 import strawberry
 
 from db.models import LogEntry as LogEntryRow
-from db.models.enums import ActivityType as ActivityTypeEnum
-from db.models.enums import ImpactLevel as ImpactLevelEnum
-from db.models.enums import ValueRating as ValueRatingEnum
+from db.models.enums import ActivityType, ImpactLevel, ValueRating
 from graph.context import Info
 from graph.pagination import PageInfo
 from graph.projects.types import Project
 from graph.tags.types import Tag
 
-ActivityType = strawberry.enum(ActivityTypeEnum, description="What kind of work an entry was.")
-ValueRating = strawberry.enum(ValueRatingEnum, description="How valuable the work was.")
-ImpactLevel = strawberry.enum(ImpactLevelEnum, description="Who benefits from the work.")
+# The table models' enums, registered as GraphQL enums (the same Python classes).
+strawberry.enum(ActivityType, description="What kind of work an entry was.")
+strawberry.enum(ValueRating, description="How valuable the work was.")
+strawberry.enum(ImpactLevel, description="Who benefits from the work.")
 
 
 @strawberry.type(description="One piece of work the user logged.")
@@ -52,12 +51,12 @@ class LogEntry:
             id=strawberry.ID(str(row.id)),
             title=row.title,
             description=row.description,
-            type=ActivityTypeEnum(row.type),
+            type=ActivityType(row.type),
             start_time=row.start_time,
             end_time=row.end_time,
             duration_minutes=row.duration_minutes,
-            value_rating=ValueRatingEnum(row.value_rating),
-            impact_level=ImpactLevelEnum(row.impact_level),
+            value_rating=ValueRating(row.value_rating),
+            impact_level=ImpactLevel(row.impact_level),
             created_at=row.created_at,
             updated_at=row.updated_at,
             entry_id=row.id,
@@ -109,7 +108,7 @@ class LogEntryFilter:
     search: str | None = strawberry.field(
         default=None,
         description="Full-text search over title and description (web-search syntax: "
-        "words, \"phrases\", -excluded, or).",
+        'words, "phrases", -excluded, or).',
     )
 
 
@@ -129,7 +128,9 @@ class CreateLogEntryInput:
     value_rating: ValueRating | None = strawberry.field(
         default=None, description="Defaults to MEDIUM."
     )
-    impact_level: ImpactLevel | None = strawberry.field(default=None, description="Defaults to TEAM.")
+    impact_level: ImpactLevel | None = strawberry.field(
+        default=None, description="Defaults to TEAM."
+    )
 
 
 @strawberry.input(description="Changes to an entry; omitted fields stay, null clears.")
@@ -145,7 +146,9 @@ class UpdateLogEntryInput:
     tags: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="Replaces the tag set; [] or null removes all."
     )
-    start_time: datetime | None = strawberry.field(default=strawberry.UNSET, description="New start.")
+    start_time: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="New start."
+    )
     end_time: datetime | None = strawberry.field(default=strawberry.UNSET, description="New end.")
     value_rating: ValueRating | None = strawberry.field(
         default=strawberry.UNSET, description="New value rating."

@@ -28,8 +28,12 @@ def _project_values(data: CreateProjectInput | UpdateProjectInput) -> dict[str, 
             values["name"] = check.text(errors, "name", data.name, max_len=check.MAX_TITLE)
     if given(data.description):
         values["description"] = check.text(
-            errors, "description", data.description, max_len=check.MAX_DESCRIPTION,
-            required=False, multiline=True,
+            errors,
+            "description",
+            data.description,
+            max_len=check.MAX_DESCRIPTION,
+            required=False,
+            multiline=True,
         )
     if given(data.status):
         if data.status is None:

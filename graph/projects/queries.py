@@ -17,7 +17,9 @@ class ProjectQuery:
             rows = await projects.list_projects(session, user_id=user_id)
         return [Project.from_model(row) for row in rows]
 
-    @strawberry.field(description="One of the user's projects; null when there is none with this id.")
+    @strawberry.field(
+        description="One of the user's projects; null when there is none with this id."
+    )
     async def project(self, info: Info, id: strawberry.ID) -> Project | None:
         user_id = info.context.user_id()
         project_id = parse_uuid(id)

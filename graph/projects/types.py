@@ -5,9 +5,9 @@ from datetime import date, datetime
 import strawberry
 
 from db.models import Project as ProjectRow
-from db.models.enums import ProjectStatus as ProjectStatusEnum
+from db.models.enums import ProjectStatus
 
-ProjectStatus = strawberry.enum(ProjectStatusEnum, description="Where a project stands.")
+strawberry.enum(ProjectStatus, description="Where a project stands.")
 
 
 @strawberry.type(description="Something the user works on; entries may belong to one.")
@@ -28,7 +28,7 @@ class Project:
             id=strawberry.ID(str(row.id)),
             name=row.name,
             description=row.description,
-            status=ProjectStatusEnum(row.status),
+            status=ProjectStatus(row.status),
             color=row.color,
             start_date=row.start_date,
             end_date=row.end_date,
@@ -42,7 +42,7 @@ class CreateProjectInput:
     name: str = strawberry.field(description="1–200 characters, unique per user.")
     description: str | None = strawberry.field(default=None, description="Up to 2000 characters.")
     status: ProjectStatus = strawberry.field(
-        default=ProjectStatusEnum.ACTIVE, description="Defaults to ACTIVE."
+        default=ProjectStatus.ACTIVE, description="Defaults to ACTIVE."
     )
     color: str | None = strawberry.field(default=None, description="#RRGGBB.")
     start_date: date | None = strawberry.field(default=None, description="First day.")
@@ -60,7 +60,9 @@ class UpdateProjectInput:
     status: ProjectStatus | None = strawberry.field(
         default=strawberry.UNSET, description="New status."
     )
-    color: str | None = strawberry.field(default=strawberry.UNSET, description="#RRGGBB; null clears.")
+    color: str | None = strawberry.field(
+        default=strawberry.UNSET, description="#RRGGBB; null clears."
+    )
     start_date: date | None = strawberry.field(
         default=strawberry.UNSET, description="New first day; null clears."
     )

@@ -37,4 +37,6 @@ class UpdateTagInput:
     category: str | None = strawberry.field(
         default=strawberry.UNSET, description="New category; null clears."
     )
-    color: str | None = strawberry.field(default=strawberry.UNSET, description="#RRGGBB; null clears.")
+    color: str | None = strawberry.field(
+        default=strawberry.UNSET, description="#RRGGBB; null clears."
+    )

@@ -16,7 +16,16 @@ from db.engine import asyncpg_dsn, sqlalchemy_url
 from db.migrate import downgrade, upgrade
 from tests.conftest import _drop_database, _recreate_database, with_database
 
-TABLES = {"user", "refresh_token", "project", "tag", "log_entry", "log_entry_tag", "insight", "task"}
+TABLES = {
+    "user",
+    "refresh_token",
+    "project",
+    "tag",
+    "log_entry",
+    "log_entry_tag",
+    "insight",
+    "task",
+}
 
 
 @pytest.fixture
@@ -31,7 +40,8 @@ async def _tables(url: str) -> set[str]:
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         rows = await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            "SELECT tablename FROM pg_tables "
+            "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         )
         return {row["tablename"] for row in rows}
     finally:
@@ -70,12 +80,12 @@ async def test_database_constraints_hold_without_the_api(database_url: str) -> N
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         user_id = await connection.fetchval(
-            "INSERT INTO \"user\" (email, password_hash, first_name, last_name) "
+            'INSERT INTO "user" (email, password_hash, first_name, last_name) '
             "VALUES ('a@b.io', 'x', 'A', 'B') RETURNING id"
         )
         with pytest.raises(asyncpg.UniqueViolationError):
             await connection.execute(
-                "INSERT INTO \"user\" (email, password_hash, first_name, last_name) "
+                'INSERT INTO "user" (email, password_hash, first_name, last_name) '
                 "VALUES ('A@B.IO', 'x', 'A', 'B')"
             )
         with pytest.raises(asyncpg.CheckViolationError):

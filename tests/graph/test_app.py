@@ -21,7 +21,10 @@ async def test_health_ready_and_live_report_both_services(client: httpx.AsyncCli
         {"status": "ok", "database": "ok", "redis": "ok"},
     )
     ready = await client.get("/ready")
-    assert (ready.status_code, ready.json()) == (200, {"ready": True, "database": "ok", "redis": "ok"})
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"ready": True, "database": "ok", "redis": "ok"},
+    )
     live = await client.get("/live")
     assert (live.status_code, live.text) == (200, "ok")
 
@@ -83,7 +86,9 @@ async def test_production_app_has_no_introspection_and_no_graphiql(
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            introspection = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+            introspection = await client.post(
+                "/graphql", json={"query": "{ __schema { types { name } } }"}
+            )
             ide = await client.get("/graphql", headers={"Accept": "text/html"})
     assert introspection.json()["data"] is None
     assert introspection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

@@ -63,18 +63,23 @@ async def test_validation_error_is_400_for_graphql_response_json_and_200_for_jso
     query = {"query": "{ noSuchField }"}
     modern = await client.post("/graphql", json=query, headers={"Accept": GRAPHQL_RESPONSE})
     assert modern.status_code == 400
-    assert [e["extensions"]["code"] for e in modern.json()["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert [e["extensions"]["code"] for e in modern.json()["errors"]] == [
+        "GRAPHQL_VALIDATION_FAILED"
+    ]
     legacy = await client.post("/graphql", json=query, headers={"Accept": "application/json"})
     assert legacy.status_code == 200
     assert legacy.json()["data"] is None
-    assert [e["extensions"]["code"] for e in legacy.json()["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert [e["extensions"]["code"] for e in legacy.json()["errors"]] == [
+        "GRAPHQL_VALIDATION_FAILED"
+    ]
 
 
 async def test_bad_enum_variable_is_a_coded_request_error(client: httpx.AsyncClient) -> None:
     response = await client.post(
         "/graphql",
         json={
-            "query": "query($t: [ActivityType!]) { logEntries(filter: {types: $t}) { totalCount } }",
+            "query": "query($t: [ActivityType!]) "
+            "{ logEntries(filter: {types: $t}) { totalCount } }",
             "variables": {"t": ["NAPPING"]},
         },
         headers={"Accept": GRAPHQL_RESPONSE},

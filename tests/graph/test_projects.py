@@ -45,7 +45,9 @@ async def test_create_project_returns_every_field(api: Api) -> None:
     }
 
 
-async def test_create_project_rejects_bad_fields_and_writes_nothing(api: Api, database_url: str) -> None:
+async def test_create_project_rejects_bad_fields_and_writes_nothing(
+    api: Api, database_url: str
+) -> None:
     account = await api.sign_up()
     error = await api.error(
         "mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }",
@@ -76,7 +78,7 @@ async def test_project_names_are_unique_per_user_case_insensitively(api: Api) ->
     ada, bob = await api.sign_up(), await api.sign_up()
     await api.create_project(ada, name="Apollo")
     error = await api.error(
-        "mutation { createProject(input: {name: \"APOLLO\"}) { id } }", token=ada.access_token
+        'mutation { createProject(input: {name: "APOLLO"}) { id } }', token=ada.access_token
     )
     assert error["extensions"] == {"code": "CONFLICT", "fields": {"name": "is already used"}}
     # Another user may use the same name.
@@ -118,7 +120,9 @@ async def test_update_project_rejects_null_name_and_duplicate_name(api: Api) -> 
     account = await api.sign_up()
     await api.create_project(account, name="Apollo")
     gemini = await api.create_project(account, name="Gemini")
-    error = await api.error(UPDATE, {"id": gemini["id"], "input": {"name": None}}, account.access_token)
+    error = await api.error(
+        UPDATE, {"id": gemini["id"], "input": {"name": None}}, account.access_token
+    )
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "fields": {"name": "must not be null"}}
     error = await api.error(
         UPDATE, {"id": gemini["id"], "input": {"name": "apollo"}}, account.access_token
@@ -130,9 +134,13 @@ async def test_delete_project_keeps_its_entries_without_a_project(api: Api) -> N
     account = await api.sign_up()
     project = await api.create_project(account)
     entry = await api.create_entry(account, projectId=project["id"])
-    assert await api.data(DELETE, {"id": project["id"]}, account.access_token) == {"deleteProject": True}
+    assert await api.data(DELETE, {"id": project["id"]}, account.access_token) == {
+        "deleteProject": True
+    }
     data = await api.data(
-        "query($id: ID!) { logEntry(id: $id) { project { id } } }", {"id": entry["id"]}, account.access_token
+        "query($id: ID!) { logEntry(id: $id) { project { id } } }",
+        {"id": entry["id"]},
+        account.access_token,
     )
     assert data == {"logEntry": {"project": None}}
     error = await api.error(DELETE, {"id": project["id"]}, account.access_token)

@@ -6,7 +6,9 @@ from tests.factories import Api
 async def test_sign_up_then_me(api: Api) -> None:
     account = await api.sign_up("ada@example.com")
     data = await api.data("{ me { email firstName timezone } }", token=account.access_token)
-    assert data == {"me": {"email": "ada@example.com", "firstName": "Ada", "timezone": "Europe/London"}}
+    assert data == {
+        "me": {"email": "ada@example.com", "firstName": "Ada", "timezone": "Europe/London"}
+    }
 
 
 async def test_entry_roundtrip(api: Api) -> None:

@@ -2,18 +2,32 @@ from __future__ import annotations
 
 from tests.factories import Api
 
-CREATE = "mutation($input: CreateTagInput!) { createTag(input: $input) { id name category color usageCount } }"
-UPDATE = "mutation($id: ID!, $input: UpdateTagInput!) { updateTag(id: $id, input: $input) { name category color } }"
+CREATE = """
+mutation($input: CreateTagInput!) { createTag(input: $input) { id name category color usageCount } }
+"""
+UPDATE = """
+mutation($id: ID!, $input: UpdateTagInput!) {
+  updateTag(id: $id, input: $input) { name category color }
+}
+"""
 DELETE = "mutation($id: ID!) { deleteTag(id: $id) }"
 
 
 async def test_create_tag_returns_every_field(api: Api) -> None:
     account = await api.sign_up()
     data = await api.data(
-        CREATE, {"input": {"name": "rust", "category": "skill", "color": "#ABCDEF"}}, account.access_token
+        CREATE,
+        {"input": {"name": "rust", "category": "skill", "color": "#ABCDEF"}},
+        account.access_token,
     )
     tag = data["createTag"]
-    assert tag == {"id": tag["id"], "name": "rust", "category": "skill", "color": "#ABCDEF", "usageCount": 0}
+    assert tag == {
+        "id": tag["id"],
+        "name": "rust",
+        "category": "skill",
+        "color": "#ABCDEF",
+        "usageCount": 0,
+    }
 
 
 async def test_create_tag_validates_and_refuses_duplicates(api: Api) -> None:
@@ -23,7 +37,10 @@ async def test_create_tag_validates_and_refuses_duplicates(api: Api) -> None:
     )
     assert error["extensions"] == {
         "code": "BAD_USER_INPUT",
-        "fields": {"name": "must be at most 50 characters", "color": "must be a hex colour like #1A2B3C"},
+        "fields": {
+            "name": "must be at most 50 characters",
+            "color": "must be a hex colour like #1A2B3C",
+        },
     }
     await api.data(CREATE, {"input": {"name": "Rust"}}, account.access_token)
     error = await api.error(CREATE, {"input": {"name": "rust"}}, account.access_token)
@@ -50,8 +67,13 @@ async def test_tags_created_by_entries_show_in_tags_and_popular_tags(api: Api) -
 async def test_popular_tags_limit_must_be_between_1_and_100(api: Api) -> None:
     account = await api.sign_up()
     for limit in (0, 101):
-        error = await api.error(f"{{ popularTags(limit: {limit}) {{ name }} }}", token=account.access_token)
-        assert error["extensions"] == {"code": "BAD_USER_INPUT", "fields": {"limit": "must be between 1 and 100"}}
+        error = await api.error(
+            f"{{ popularTags(limit: {limit}) {{ name }} }}", token=account.access_token
+        )
+        assert error["extensions"] == {
+            "code": "BAD_USER_INPUT",
+            "fields": {"limit": "must be between 1 and 100"},
+        }
 
 
 async def test_update_and_delete_tag(api: Api) -> None:
@@ -63,12 +85,16 @@ async def test_update_and_delete_tag(api: Api) -> None:
     )
     assert data == {"updateTag": {"name": "new", "category": "area", "color": None}}
     data = await api.data(
-        "query($id: ID!) { logEntry(id: $id) { tags { name } } }", {"id": entry["id"]}, account.access_token
+        "query($id: ID!) { logEntry(id: $id) { tags { name } } }",
+        {"id": entry["id"]},
+        account.access_token,
     )
     assert data == {"logEntry": {"tags": [{"name": "new"}]}}
     assert await api.data(DELETE, {"id": tag_id}, account.access_token) == {"deleteTag": True}
     data = await api.data(
-        "query($id: ID!) { logEntry(id: $id) { tags { name } } }", {"id": entry["id"]}, account.access_token
+        "query($id: ID!) { logEntry(id: $id) { tags { name } } }",
+        {"id": entry["id"]},
+        account.access_token,
     )
     assert data == {"logEntry": {"tags": []}}
     error = await api.error(DELETE, {"id": tag_id}, account.access_token)
@@ -79,5 +105,7 @@ async def test_update_tag_refuses_a_name_another_tag_has(api: Api) -> None:
     account = await api.sign_up()
     await api.data(CREATE, {"input": {"name": "rust"}}, account.access_token)
     other = (await api.data(CREATE, {"input": {"name": "go"}}, account.access_token))["createTag"]
-    error = await api.error(UPDATE, {"id": other["id"], "input": {"name": "RUST"}}, account.access_token)
+    error = await api.error(
+        UPDATE, {"id": other["id"], "input": {"name": "RUST"}}, account.access_token
+    )
     assert error["extensions"] == {"code": "CONFLICT", "fields": {"name": "is already used"}}
