@@ -207,25 +207,51 @@ async def test_sign_up_rejects_an_email_registered_in_another_case(
 @pytest.mark.parametrize(
     ("overrides", "fields"),
     [
-        pytest.param({"email": "not-an-email"}, {"email": "must be a valid e-mail address"}, id="email-no-at"),
-        pytest.param({"email": "grace@example"}, {"email": "must be a valid e-mail address"}, id="email-no-dot"),
-        pytest.param({"email": "gr ace@example.com"}, {"email": "must be a valid e-mail address"}, id="email-space"),
         pytest.param(
-            {"email": "g" * 250 + "@example.com"}, {"email": "must be a valid e-mail address"}, id="email-too-long"
+            {"email": "not-an-email"}, {"email": "must be a valid e-mail address"}, id="email-no-at"
         ),
-        pytest.param({"password": "seven77"}, {"password": "must be at least 8 characters"}, id="password-weak"),
-        pytest.param({"password": ""}, {"password": "must be at least 8 characters"}, id="password-empty"),
         pytest.param(
-            {"password": "p" * 129}, {"password": "must be at most 128 characters"}, id="password-too-long"
+            {"email": "grace@example"},
+            {"email": "must be a valid e-mail address"},
+            id="email-no-dot",
+        ),
+        pytest.param(
+            {"email": "gr ace@example.com"},
+            {"email": "must be a valid e-mail address"},
+            id="email-space",
+        ),
+        pytest.param(
+            {"email": "g" * 250 + "@example.com"},
+            {"email": "must be a valid e-mail address"},
+            id="email-too-long",
+        ),
+        pytest.param(
+            {"password": "seven77"},
+            {"password": "must be at least 8 characters"},
+            id="password-weak",
+        ),
+        pytest.param(
+            {"password": ""}, {"password": "must be at least 8 characters"}, id="password-empty"
+        ),
+        pytest.param(
+            {"password": "p" * 129},
+            {"password": "must be at most 128 characters"},
+            id="password-too-long",
         ),
         pytest.param({"firstName": ""}, {"firstName": "must not be empty"}, id="first-name-empty"),
-        pytest.param({"firstName": "   "}, {"firstName": "must not be empty"}, id="first-name-blank"),
         pytest.param(
-            {"firstName": "G" * 101}, {"firstName": "must be at most 100 characters"}, id="first-name-too-long"
+            {"firstName": "   "}, {"firstName": "must not be empty"}, id="first-name-blank"
+        ),
+        pytest.param(
+            {"firstName": "G" * 101},
+            {"firstName": "must be at most 100 characters"},
+            id="first-name-too-long",
         ),
         pytest.param({"lastName": ""}, {"lastName": "must not be empty"}, id="last-name-empty"),
         pytest.param(
-            {"lastName": "H" * 101}, {"lastName": "must be at most 100 characters"}, id="last-name-too-long"
+            {"lastName": "H" * 101},
+            {"lastName": "must be at most 100 characters"},
+            id="last-name-too-long",
         ),
         pytest.param(
             {"timezone": "Mars/Olympus"},
@@ -253,9 +279,7 @@ async def test_sign_up_rejects_invalid_input_and_writes_nothing(
     assert await row_counts(database_url) == {"user": 0, "refresh_token": 0}
 
 
-async def test_sign_up_lists_every_invalid_field_in_one_answer(
-    api: Api, database_url: str
-) -> None:
+async def test_sign_up_lists_every_invalid_field_in_one_answer(api: Api, database_url: str) -> None:
     values = sign_up_input(
         email="nope", password="short", firstName="", lastName="H" * 101, timezone="Mars/Olympus"
     )
@@ -476,9 +500,7 @@ async def test_refresh_token_links_the_used_token_to_its_successor(
 ) -> None:
     signed_up = (await api.data(SIGN_UP, {"input": sign_up_input()}))["signUp"]
 
-    rotated = (await api.data(REFRESH, {"refreshToken": signed_up["refreshToken"]}))[
-        "refreshToken"
-    ]
+    rotated = (await api.data(REFRESH, {"refreshToken": signed_up["refreshToken"]}))["refreshToken"]
 
     rows = await refresh_rows(database_url, signed_up["user"]["id"])
     old, new = jti(signed_up["refreshToken"]), jti(rotated["refreshToken"])
@@ -490,16 +512,12 @@ async def test_refresh_token_links_the_used_token_to_its_successor(
     assert rows[new]["family_id"] == rows[old]["family_id"]
 
 
-async def test_refresh_token_reused_revokes_the_whole_family(
-    api: Api, database_url: str
-) -> None:
+async def test_refresh_token_reused_revokes_the_whole_family(api: Api, database_url: str) -> None:
     signed_up = (await api.data(SIGN_UP, {"input": sign_up_input()}))["signUp"]
-    other_login = (
-        await api.data(LOG_IN, {"email": "grace@example.com", "password": PASSWORD})
-    )["logIn"]
-    second = (await api.data(REFRESH, {"refreshToken": signed_up["refreshToken"]}))[
-        "refreshToken"
+    other_login = (await api.data(LOG_IN, {"email": "grace@example.com", "password": PASSWORD}))[
+        "logIn"
     ]
+    second = (await api.data(REFRESH, {"refreshToken": signed_up["refreshToken"]}))["refreshToken"]
     third = (await api.data(REFRESH, {"refreshToken": second["refreshToken"]}))["refreshToken"]
 
     reused = await api.post(REFRESH, {"refreshToken": signed_up["refreshToken"]})
@@ -579,13 +597,9 @@ async def test_refresh_token_of_an_unknown_session_is_refused(
 # logOut
 
 
-async def test_log_out_ends_the_session_of_the_refresh_token(
-    api: Api, database_url: str
-) -> None:
+async def test_log_out_ends_the_session_of_the_refresh_token(api: Api, database_url: str) -> None:
     signed_up = (await api.data(SIGN_UP, {"input": sign_up_input()}))["signUp"]
-    rotated = (await api.data(REFRESH, {"refreshToken": signed_up["refreshToken"]}))[
-        "refreshToken"
-    ]
+    rotated = (await api.data(REFRESH, {"refreshToken": signed_up["refreshToken"]}))["refreshToken"]
 
     data = await api.data(LOG_OUT, {"refreshToken": rotated["refreshToken"]})
 
@@ -603,17 +617,13 @@ async def test_log_out_ends_the_session_of_the_refresh_token(
     assert rows[jti(signed_up["refreshToken"])]["replaced_by"] == new
 
 
-async def test_log_out_leaves_other_logins_of_the_user_working(
-    api: Api, database_url: str
-) -> None:
+async def test_log_out_leaves_other_logins_of_the_user_working(api: Api, database_url: str) -> None:
     signed_up = (await api.data(SIGN_UP, {"input": sign_up_input()}))["signUp"]
-    other_login = (
-        await api.data(LOG_IN, {"email": "grace@example.com", "password": PASSWORD})
-    )["logIn"]
+    other_login = (await api.data(LOG_IN, {"email": "grace@example.com", "password": PASSWORD}))[
+        "logIn"
+    ]
 
-    assert await api.data(LOG_OUT, {"refreshToken": signed_up["refreshToken"]}) == {
-        "logOut": True
-    }
+    assert await api.data(LOG_OUT, {"refreshToken": signed_up["refreshToken"]}) == {"logOut": True}
 
     rows = await refresh_rows(database_url, signed_up["user"]["id"])
     assert rows[jti(signed_up["refreshToken"])]["revoked_at"] is not None
