@@ -12,7 +12,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import make_url
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from db.engine import asyncpg_dsn
 from db.migrate import upgrade
@@ -110,10 +110,11 @@ def settings(database_url: str, redis_url: str) -> ApiSettings:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: ApiSettings) -> AsyncIterator[Starlette]:
+async def app(settings: ApiSettings) -> AsyncIterator[ASGIApp]:
+    """The API with its lifespan running (pools open), shared by the session's tests."""
     application = create_app(settings)
     async with LifespanManager(application) as manager:
-        yield manager.app  # type: ignore[no-any-return]
+        yield manager.app
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +128,7 @@ async def clean_database(database_url: str) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://englog.test") as client:
         yield client

@@ -50,7 +50,7 @@ class LogEntry(SQLModel, table=True):
         sa_column=sa.Column(
             sa.Integer,
             sa.Computed(
-                "(EXTRACT(EPOCH FROM (end_time - start_time)) / 60)::integer", persisted=True
+                "floor(EXTRACT(EPOCH FROM (end_time - start_time)) / 60)::integer", persisted=True
             ),
             nullable=False,
         )

@@ -191,7 +191,8 @@ async def update_entry(
         .where(col(LogEntry.id) == entry_id, col(LogEntry.user_id) == user_id)
         .values(**values, updated_at=sa.func.now())
         .returning(LogEntry)
-        .execution_options(synchronize_session=False)
+        # The caller may have loaded this row in the same session: refresh it from RETURNING.
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     entry = (await session.scalars(statement)).one_or_none()
     if entry is None:

@@ -68,7 +68,11 @@ async def ensure_tags(
     """Ids of the user's tags with these names (lower-cased keys), creating the missing ones."""
     if not names:
         return {}
-    unique = list({name.lower(): name for name in names}.values())
+    first: dict[str, str] = {}
+    for name in names:
+        first.setdefault(name.lower(), name)  # the first spelling names a new tag
+    # One fixed order, so concurrent writers lock the same tag rows in the same order.
+    unique = [first[key] for key in sorted(first)]
     rows_in = insert(Tag).values([{"user_id": user_id, "name": name} for name in unique])
     # DO UPDATE (a no-op write) rather than DO NOTHING, so existing rows come back too.
     statement = rows_in.on_conflict_do_update(

@@ -169,7 +169,7 @@ def upgrade() -> None:
     sa.Column('type', sa.Text(), nullable=False),
     sa.Column('start_time', sa.DateTime(timezone=True), nullable=False),
     sa.Column('end_time', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('duration_minutes', sa.Integer(), sa.Computed('(EXTRACT(EPOCH FROM (end_time - start_time)) / 60)::integer', persisted=True), nullable=False),
+    sa.Column('duration_minutes', sa.Integer(), sa.Computed('floor(EXTRACT(EPOCH FROM (end_time - start_time)) / 60)::integer', persisted=True), nullable=False),
     sa.Column('value_rating', sa.Text(), server_default='MEDIUM', nullable=False),
     sa.Column('impact_level', sa.Text(), server_default='TEAM', nullable=False),
     sa.Column('search_vector', postgresql.TSVECTOR(), sa.Computed("to_tsvector('english'::regconfig, title || ' ' || coalesce(description, ''))", persisted=True), nullable=True),
