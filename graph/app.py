@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,6 +88,10 @@ def create_app(settings: ApiSettings) -> Starlette:
                 memory_cost_kib=settings.password_memory_cost_kib,
             ),
         )
+        # Start-up leaves ~150k long-lived objects (schema, models, modules) that every full
+        # collection would walk again: freezing them cut p99 several-fold in `just bench`.
+        gc.collect()
+        gc.freeze()
         try:
             yield {"englog": state}
         finally:

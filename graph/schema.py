@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -38,7 +40,12 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    extensions: list[type[SchemaExtension]] = [ErrorCodes]
+    # ParserCache keeps a bounded LRU (128 documents) shared by every request: clients send
+    # the same few documents over and over.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        ParserCache,
+    ]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(

@@ -1,0 +1,227 @@
+"""`uv run just bench [--seconds S] [--concurrency N]`: GraphQL page vs plain Starlette floor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvloop
+
+from bench.documents import PAGE_QUERY, PAGE_SIZE
+from bench.load import Phase, Target, http_request, run_phase
+from bench.report import RunInfo, render
+from bench.seed import ENTRIES, seed
+from bench.services import (
+    HOST,
+    BenchError,
+    Server,
+    bench_database,
+    postgres_server,
+    redis_server,
+    uvicorn_server,
+    wait_live,
+)
+from bench.sqlcount import SqlCounts, count_page_sql
+from graph.settings import ApiSettings
+
+
+def _bounded(kind: type[float] | type[int], low: float, high: float) -> Any:
+    def parse(text: str) -> float | int:
+        value = kind(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:g} and {high:g}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__)
+    parser.add_argument(
+        "--seconds",
+        type=_bounded(float, 1, 120),
+        default=10.0,
+        help="timed seconds per server (default 10)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_bounded(int, 1, 64),
+        default=8,
+        help="keep-alive connections sending at once (default 8)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=_bounded(float, 0, 30),
+        default=2.0,
+        help="untimed seconds per server first (default 2)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=_bounded(int, 1, 10),
+        default=2,
+        help="alternate the servers in this many rounds (default 2)",
+    )
+    parser.add_argument(
+        "--no-sql-count", action="store_true", help="skip counting the SQL of one GraphQL page"
+    )
+    return parser.parse_args(argv)
+
+
+def _first_difference(left: Any, right: Any, path: str = "$") -> str | None:
+    if type(left) is not type(right):
+        return f"{path}: {left!r} != {right!r}"
+    if isinstance(left, dict):
+        for key in sorted(set(left) | set(right)):
+            if key not in left or key not in right:
+                return f"{path}.{key}: only in {'GraphQL' if key in left else 'baseline'}"
+            found = _first_difference(left[key], right[key], f"{path}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(left, list):
+        if len(left) != len(right):
+            return f"{path}: {len(left)} items != {len(right)}"
+        for index, (a, b) in enumerate(zip(left, right, strict=True)):
+            found = _first_difference(a, b, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if left == right else f"{path}: {left!r} != {right!r}"
+
+
+def _verify(graphql: httpx.Response, baseline: httpx.Response) -> None:
+    """Both servers must answer the very same page, and it must be the full page."""
+    for name, response in (("GraphQL", graphql), ("baseline", baseline)):
+        if response.status_code != 200:
+            raise BenchError(f"{name} answered {response.status_code}: {response.text[:500]}")
+    left, right = graphql.json(), baseline.json()
+    difference = _first_difference(left, right)
+    if difference:
+        raise BenchError(f"GraphQL and baseline disagree at {difference}")
+    page = left["data"]["logEntries"]
+    complete = all(e["node"]["project"] and len(e["node"]["tags"]) == 3 for e in page["edges"])
+    if len(page["edges"]) != PAGE_SIZE or not page["pageInfo"]["hasNextPage"] or not complete:
+        raise BenchError(f"the page is not the seeded one: {json.dumps(page)[:500]}")
+
+
+async def _measure(
+    args: argparse.Namespace, api: Server, baseline: Server, settings: ApiSettings
+) -> tuple[dict[str, Phase], SqlCounts | None]:
+    await asyncio.gather(wait_live(api), wait_live(baseline))
+    print("Seeding through the API …", flush=True)
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=60.0) as client:
+        token = (await seed(client)).access_token
+        auth = {"Authorization": f"Bearer {token}"}
+        graphql_response = await client.post("/graphql", json={"query": PAGE_QUERY}, headers=auth)
+    async with httpx.AsyncClient(base_url=baseline.base_url, timeout=60.0) as client:
+        baseline_response = await client.get("/entries", params={"first": PAGE_SIZE}, headers=auth)
+    _verify(graphql_response, baseline_response)
+    print("GraphQL and baseline return identical JSON.", flush=True)
+    sql = None if args.no_sql_count else await count_page_sql(settings, token, PAGE_QUERY)
+
+    headers = {**auth, "Accept": "application/json"}
+    graphql_request = http_request(
+        "POST",
+        HOST,
+        api.port,
+        "/graphql",
+        {**headers, "Content-Type": "application/json"},
+        json.dumps({"query": PAGE_QUERY}).encode(),
+    )
+    baseline_request = http_request(
+        "GET", HOST, baseline.port, f"/entries?first={PAGE_SIZE}", headers
+    )
+    # Each load response must equal, byte for byte, the response verified above.
+    targets = [
+        Target(
+            "GraphQL", HOST, api.port, graphql_request, graphql_response.content, api.cpu_seconds
+        ),
+        Target(
+            "baseline",
+            HOST,
+            baseline.port,
+            baseline_request,
+            baseline_response.content,
+            baseline.cpu_seconds,
+        ),
+    ]
+    phases = {target.name: Phase() for target in targets}
+    if args.warmup:
+        print(f"Warming up ({args.warmup:g} s each) …", flush=True)
+        for target in targets:
+            _check(target, await run_phase(target, args.warmup, args.concurrency), api, baseline)
+    for round_index in range(args.rounds):
+        order = targets if round_index % 2 == 0 else targets[::-1]
+        for target in order:
+            print(f"Round {round_index + 1}/{args.rounds}: {target.name} …", flush=True)
+            phase = await run_phase(target, args.seconds / args.rounds, args.concurrency)
+            _check(target, phase, api, baseline)
+            phases[target.name].add(phase)
+    return phases, sql
+
+
+def _check(target: Target, phase: Phase, *servers: Server) -> None:
+    if phase.errors:
+        server = next(s for s in servers if s.port == target.port)
+        raise BenchError(
+            f"{target.name}: {len(phase.errors)} failed request(s), e.g. {phase.errors[:3]}\n"
+            f"server log:\n{server.log_tail()}"
+        )
+
+
+def run(args: argparse.Namespace) -> str:
+    secret = secrets.token_urlsafe(48)
+    with contextlib.ExitStack() as stack:
+        server_url, postgres_source = stack.enter_context(postgres_server())
+        redis_url, redis_source = stack.enter_context(redis_server())
+        database_url = stack.enter_context(bench_database(server_url))
+        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="englog-bench-")))
+        env = {
+            "ENGLOG_DATABASE_URL": database_url,
+            "ENGLOG_REDIS_URL": redis_url,
+            "ENGLOG_JWT_SECRET": secret,
+            # Only the seeding sign-up hashes a password; it is not what is measured.
+            "ENGLOG_PASSWORD_TIME_COST": "1",
+            "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
+        }
+        api = stack.enter_context(uvicorn_server("graphql", "bench.api_app:create", env, log_dir))
+        baseline = stack.enter_context(
+            uvicorn_server("baseline", "bench.baseline:create", env, log_dir)
+        )
+        settings = ApiSettings(database_url=database_url, redis_url=redis_url, jwt_secret=secret)
+        # The servers run on uvloop (uvicorn's choice); the client does too, to stay light.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            phases, sql = runner.run(_measure(args, api, baseline, settings))
+    info = RunInfo(
+        postgres=postgres_source,
+        redis=redis_source,
+        entries=ENTRIES,
+        page_size=PAGE_SIZE,
+        concurrency=args.concurrency,
+        seconds=args.seconds,
+        rounds=args.rounds,
+        warmup=args.warmup,
+    )
+    return render(info, phases, sql)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        print(run(args), flush=True)
+    except BenchError as exc:
+        print(f"\nbench failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
