@@ -1,1 +1,1 @@
-"""The private worker process (gRPC client, Ollama, SMTP): arrives with the worker-pipeline issue."""
+"""The private worker process (gRPC client, Ollama, SMTP): the worker-pipeline milestone."""
