@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -40,12 +38,9 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # ParserCache keeps a bounded LRU (128 documents) shared by every request: clients send
-    # the same few documents over and over.
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        ErrorCodes,
-        ParserCache,
-    ]
+    # No ParserCache: it parses inside its on_parse hook, and a syntax error raised there
+    # skips the rest of every extension's on_operation, so ErrorCodes never sees it.
+    extensions: list[type[SchemaExtension]] = [ErrorCodes]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(
