@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -11,14 +10,13 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp
 
 from db.engine import asyncpg_dsn
 from db.migrate import upgrade
 from graph.app import create_app
 from graph.settings import ApiSettings
-from tests.factories import Api
+from tests.factories import Api, drop_database, make_settings, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = (
@@ -31,19 +29,6 @@ TABLES = (
     "task",
     '"user"',
 )
-
-
-async def _recreate_database(admin_url: str, name: str) -> None:
-    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
-def with_database(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -59,23 +44,14 @@ def server_url() -> Iterator[str]:
         yield url
 
 
-async def _drop_database(admin_url: str, name: str) -> None:
-    connection = await asyncpg.connect(asyncpg_dsn(admin_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh database of this test run's own (runs may overlap), migrated to head."""
     name = f"englog_test_{os.getpid()}"
-    asyncio.run(_recreate_database(server_url, name))
-    url = with_database(server_url, name)
+    url = recreate_database(server_url, name)
     upgrade(url)
     yield url
-    asyncio.run(_drop_database(server_url, name))
+    drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -88,20 +64,6 @@ def redis_url() -> Iterator[str]:
 
     with embedded_redis(ROOT / ".englog" / "test" / "redis") as url:
         yield url
-
-
-def make_settings(database_url: str, redis_url: str, **overrides: object) -> ApiSettings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "redis_url": redis_url,
-        "jwt_secret": "test-secret-that-is-long-enough-for-hs256!",
-        # argon2 at its cheapest: the tests exercise the flow, not the cost.
-        "password_time_cost": 1,
-        "password_memory_cost_kib": 64,
-        "db_pool_size": 5,
-    }
-    values.update(overrides)
-    return ApiSettings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
+from asgi_lifespan import LifespanManager
+from sqlalchemy.engine import make_url
+
+from db.engine import asyncpg_dsn
+from graph.app import create_app
+from graph.settings import ApiSettings
 
 _counter = itertools.count(1)
 
@@ -123,3 +133,51 @@ def entry_input(offset_hours: float = 0, minutes: int = 60, **fields: Any) -> di
     }
     values.update(fields)
     return values
+
+
+async def _admin(server_url: str, *statements: str) -> None:
+    connection = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def recreate_database(server_url: str, name: str) -> str:
+    """An empty database `name` on that server (dropped first if it exists); its URL."""
+    asyncio.run(
+        _admin(
+            server_url,
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}"',
+        )
+    )
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def make_settings(database_url: str, redis_url: str, **overrides: object) -> ApiSettings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "jwt_secret": "test-secret-that-is-long-enough-for-hs256!",
+        # argon2 at its cheapest: the tests exercise the flow, not the cost.
+        "password_time_cost": 1,
+        "password_memory_cost_kib": 64,
+        "db_pool_size": 5,
+    }
+    values.update(overrides)
+    return ApiSettings(**values)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def serve(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app of its own, built from these settings, lifespan running."""
+    async with LifespanManager(create_app(settings)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://englog.test") as client:
+            yield client

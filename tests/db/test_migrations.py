@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 import db.models  # noqa: F401 - registers the tables
 from db.engine import asyncpg_dsn, sqlalchemy_url
 from db.migrate import downgrade, upgrade
-from tests.conftest import _drop_database, _recreate_database, with_database
+from tests.factories import drop_database, recreate_database
 
 TABLES = {
     "user",
@@ -31,9 +31,8 @@ TABLES = {
 @pytest.fixture
 def empty_database(server_url: str) -> Iterator[str]:
     name = "englog_migration_check"
-    asyncio.run(_recreate_database(server_url, name))
-    yield with_database(server_url, name)
-    asyncio.run(_drop_database(server_url, name))
+    yield recreate_database(server_url, name)
+    drop_database(server_url, name)
 
 
 async def _tables(url: str) -> set[str]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 import strawberry
-from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 
-from graph.app import create_app
 from graph.errors import ErrorCodes, NotFound
 from graph.settings import ApiSettings
-from tests.conftest import make_settings
+from tests.factories import make_settings, serve
 
 
 async def test_health_ready_and_live_report_both_services(client: httpx.AsyncClient) -> None:
@@ -34,12 +32,9 @@ async def test_ready_is_503_and_health_degraded_when_the_database_is_unreachable
 ) -> None:
     # Port 1 on loopback: nothing listens there, so connecting fails at once.
     settings = make_settings("postgresql://postgres@127.0.0.1:1/none", redis_url)
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            ready = await client.get("/ready")
-            health = await client.get("/health")
+    async with serve(settings) as client:
+        ready = await client.get("/ready")
+        health = await client.get("/health")
     assert (ready.status_code, ready.json()) == (
         503,
         {"ready": False, "database": "unavailable", "redis": "ok"},
@@ -49,12 +44,9 @@ async def test_ready_is_503_and_health_degraded_when_the_database_is_unreachable
 
 async def test_health_reports_redis_down_but_stays_ready(database_url: str) -> None:
     settings = make_settings(database_url, "redis://127.0.0.1:1/0")
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            health = await client.get("/health")
-            ready = await client.get("/ready")
+    async with serve(settings) as client:
+        health = await client.get("/health")
+        ready = await client.get("/ready")
     assert (health.status_code, health.json()) == (
         200,
         {"status": "degraded", "database": "ok", "redis": "unavailable"},
@@ -82,14 +74,11 @@ async def test_production_app_has_no_introspection_and_no_graphiql(
     database_url: str, redis_url: str
 ) -> None:
     settings = make_settings(database_url, redis_url, env="production", jwt_secret="p" * 40)
-    app = create_app(settings)
-    async with LifespanManager(app) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            introspection = await client.post(
-                "/graphql", json={"query": "{ __schema { types { name } } }"}
-            )
-            ide = await client.get("/graphql", headers={"Accept": "text/html"})
+    async with serve(settings) as client:
+        introspection = await client.post(
+            "/graphql", json={"query": "{ __schema { types { name } } }"}
+        )
+        ide = await client.get("/graphql", headers={"Accept": "text/html"})
     assert introspection.json()["data"] is None
     assert introspection.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert ide.status_code == 404
