@@ -42,6 +42,13 @@ class Insight(SQLModel, table=True):
     content: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     metrics: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))
     model: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    # What the model reported: prompt/output token counts and durations (ns), as Ollama names them.
+    generation: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(JSONB, nullable=True)
+    )
+    task_id: uuid.UUID | None = Field(
+        default=None, sa_column=sa.Column(UUID(as_uuid=True), nullable=True)
+    )
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     attempts: int = Field(
         default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import TSVECTOR, UUID
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 from sqlmodel import Field, SQLModel
 
 from db.models.base import timestamp, uuid_fk, uuid_pk
@@ -57,6 +58,10 @@ class LogEntry(SQLModel, table=True):
     )
     value_rating: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="MEDIUM"))
     impact_level: str = Field(sa_column=sa.Column(sa.Text, nullable=False, server_default="TEAM"))
+    # The worker's enrichment: {"tags": [...], "skills": [...], "model": "..."}; null until then.
+    suggestions: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(JSONB, nullable=True)
+    )
     search_vector: str | None = Field(
         default=None,
         sa_column=sa.Column(

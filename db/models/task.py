@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from db.models.base import timestamp, uuid_fk, uuid_pk
@@ -50,6 +50,10 @@ class Task(SQLModel, table=True):
         default=5, sa_column=sa.Column(sa.Integer, nullable=False, server_default="5")
     )
     run_after: datetime = Field(sa_column=timestamp())
+    # A fresh token per lease: a result is accepted only with the token of the current lease.
+    lease_token: uuid.UUID | None = Field(
+        default=None, sa_column=sa.Column(UUID(as_uuid=True), nullable=True)
+    )
     lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     lease_expires_at: datetime | None = Field(
         default=None, sa_column=timestamp(nullable=True, default_now=False)
