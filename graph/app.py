@@ -21,6 +21,7 @@ from db.engine import create_engine, create_session_factory
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.context import AppState
+from graph.grpc_server import requeue_expired_leases, start_grpc_server
 from graph.http import GraphQLView
 from graph.schema import build_schema
 from graph.settings import ApiSettings
@@ -68,6 +69,17 @@ async def live(_: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
+async def _sweep_expired_leases(state: AppState) -> None:
+    """Expired leases go back to the queue, whichever API process notices first."""
+    interval = max(0.5, state.settings.task_lease_seconds / 3)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await requeue_expired_leases(state)
+        except Exception:  # the database may be away: try again next round
+            logger.warning("lease sweep failed", exc_info=True)
+
+
 def create_app(settings: ApiSettings) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, AppState]]:
@@ -92,9 +104,14 @@ def create_app(settings: ApiSettings) -> Starlette:
         # collection would walk again: freezing them cut p99 several-fold in `just bench`.
         gc.collect()
         gc.freeze()
+        grpc_server, state.grpc_port = await start_grpc_server(state)
+        sweeper = asyncio.create_task(_sweep_expired_leases(state))
         try:
             yield {"englog": state}
         finally:
+            sweeper.cancel()
+            # Streams end at once; unary calls in flight get a few seconds to finish.
+            await grpc_server.stop(grace=3)
             await redis.aclose()
             await engine.dispose()
 

@@ -32,6 +32,7 @@ class AppState:
     redis: Redis
     tokens: TokenService
     passwords: Passwords
+    grpc_port: int = 0  # the bound port of the worker protocol, once it serves
 
 
 @dataclass

@@ -13,6 +13,9 @@ from graph.auth.queries import AuthQuery
 from graph.entries.mutations import EntryMutation
 from graph.entries.queries import EntryQuery
 from graph.errors import ErrorCodes
+from graph.insights.mutations import InsightMutation
+from graph.insights.queries import InsightQuery
+from graph.metrics.queries import MetricsQuery
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
 from graph.tags.mutations import TagMutation
@@ -20,12 +23,12 @@ from graph.tags.queries import TagQuery
 
 
 @strawberry.type(description="Read the signed-in user's data.")
-class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery):
+class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery, InsightQuery, MetricsQuery):
     pass
 
 
 @strawberry.type(description="Change the signed-in user's data (and sign up or in).")
-class Mutation(AuthMutation, ProjectMutation, TagMutation, EntryMutation):
+class Mutation(AuthMutation, ProjectMutation, TagMutation, EntryMutation, InsightMutation):
     pass
 
 

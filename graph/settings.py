@@ -32,7 +32,16 @@ class ApiSettings(BaseSettings):
     jwt_secret: str = DEV_JWT_SECRET
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    grpc_port: int = 50051
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051  # 0 picks a free port (tests)
+    # mTLS for the worker protocol: the server's certificate and key, and the CA that signed
+    # the workers' client certificates. Without them gRPC is plaintext, loopback only.
+    grpc_tls_cert_file: str | None = None
+    grpc_tls_key_file: str | None = None
+    grpc_tls_ca_file: str | None = None
+    task_lease_seconds: float = Field(default=30.0, gt=0)
+    heartbeat_interval_seconds: float = Field(default=10.0, gt=0)
+    task_poll_seconds: float = Field(default=2.0, gt=0)  # fallback when NOTIFY is missed
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
     # argon2id cost; tests lower it, production keeps the library's recommended defaults.
@@ -55,11 +64,24 @@ class ApiSettings(BaseSettings):
     def graphiql_enabled(self) -> bool:
         return (not self.production) if self.graphiql is None else self.graphiql
 
+    @property
+    def grpc_tls(self) -> bool:
+        return bool(self.grpc_tls_cert_file and self.grpc_tls_key_file and self.grpc_tls_ca_file)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> ApiSettings:
+        tls_files = (self.grpc_tls_cert_file, self.grpc_tls_key_file, self.grpc_tls_ca_file)
+        if any(tls_files) and not all(tls_files):
+            raise ValueError(
+                "gRPC mTLS needs ENGLOG_GRPC_TLS_CERT_FILE, _KEY_FILE and _CA_FILE together"
+            )
+        if not self.grpc_tls and not is_loopback(self.grpc_host):
+            raise ValueError("plaintext gRPC is allowed on loopback only: configure mTLS")
         if not self.production:
             return self
         problems = []
+        if not self.grpc_tls:
+            problems.append("gRPC must use mTLS in production (ENGLOG_GRPC_TLS_*_FILE)")
         if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS or len(self.jwt_secret) < 32:
             problems.append("ENGLOG_JWT_SECRET is missing, a placeholder or shorter than 32 chars")
         if self.introspection_enabled:

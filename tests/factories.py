@@ -169,6 +169,7 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Api
         "password_time_cost": 1,
         "password_memory_cost_kib": 64,
         "db_pool_size": 5,
+        "grpc_port": 0,  # a free port: test apps run side by side
     }
     values.update(overrides)
     return ApiSettings(**values)  # type: ignore[arg-type]

@@ -15,6 +15,10 @@ from sqlmodel import col
 from db.models import LogEntry, LogEntryTag, Tag
 from db.models.log_entry import SEARCH_CONFIG
 from db.queries.tag import ensure_tags
+from db.queue import enqueue
+
+ENRICH_TASK_KIND = "enrich_entry"
+MAX_EXISTING_TAGS = 100
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,59 @@ async def create_entries(
         tags_by_entry={entry.id: item.tags for entry, item in zip(created, items, strict=True)},
     )
     return created
+
+
+async def enqueue_enrichment(
+    session: AsyncSession, *, user_id: uuid.UUID, entries: Sequence[LogEntry]
+) -> list[uuid.UUID]:
+    """One `enrich_entry` task an entry (EnrichEntryJob's fields, worker/jobs.py), in the
+    caller's transaction: the tasks exist exactly when the entries do."""
+    if not entries:
+        return []
+    # The user's most used tags, the new ones included, so suggestions reuse their names.
+    popular = (
+        sa.select(col(Tag.name))
+        .where(col(Tag.user_id) == user_id)
+        .order_by(col(Tag.usage_count).desc(), sa.func.lower(col(Tag.name)))
+        .limit(MAX_EXISTING_TAGS)
+    )
+    existing_tags = list((await session.scalars(popular)).all())
+    return [
+        await enqueue(
+            session,
+            kind=ENRICH_TASK_KIND,
+            payload={
+                "entry_id": str(entry.id),
+                "title": entry.title,
+                "type": entry.type,
+                "description": entry.description,
+                "existing_tags": existing_tags,
+            },
+            user_id=user_id,
+            idempotency_key=f"{ENRICH_TASK_KIND}:{entry.id}",
+        )
+        for entry in entries
+    ]
+
+
+async def store_suggestions(
+    session: AsyncSession,
+    *,
+    entry_id: uuid.UUID,
+    tags: Sequence[str],
+    skills: Sequence[str],
+    model: str,
+) -> bool:
+    """Stores a worker's tag and skill suggestions (replacing earlier ones); False when the
+    entry no longer exists. The entry's updated_at stays: the user changed nothing."""
+    statement = (
+        sa.update(LogEntry)
+        .where(col(LogEntry.id) == entry_id)
+        .values(suggestions={"tags": list(tags), "skills": list(skills), "model": model})
+        .returning(col(LogEntry.id))
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def update_entry(

@@ -12,7 +12,8 @@ from jose import JWTError, jwt
 from graph.errors import Unauthenticated
 
 ALGORITHM = "HS256"
-TokenType = Literal["access", "refresh"]
+TokenType = Literal["access", "refresh", "worker"]
+WORKER_SESSION_TTL = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class TokenService:
 
     def issue_refresh(self, user_id: uuid.UUID, family_id: uuid.UUID) -> IssuedToken:
         return self._issue(user_id, "refresh", self.refresh_ttl, family_id)
+
+    def issue_worker(self, worker_id: uuid.UUID) -> IssuedToken:
+        """A worker's gRPC session: stateless, so any API process accepts it."""
+        return self._issue(worker_id, "worker", WORKER_SESSION_TTL, None)
 
     def decode(self, token: str, expected: TokenType) -> Claims:
         """Claims of a valid token of the expected type; Unauthenticated otherwise."""

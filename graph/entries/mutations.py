@@ -136,6 +136,7 @@ async def _create(
         if missing:
             raise NotFound("Project", missing)
         rows = await entries.create_entries(session, user_id=user_id, items=items)
+        await entries.enqueue_enrichment(session, user_id=user_id, entries=rows)
     return [LogEntry.from_model(row) for row in rows]
 
 

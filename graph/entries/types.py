@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -32,6 +33,12 @@ class LogEntry:
     impact_level: ImpactLevel = strawberry.field(description="Who it helped.")
     created_at: datetime = strawberry.field(description="When it was logged.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
+    suggested_tags: list[str] = strawberry.field(
+        description="Tag names the model suggests for it; empty until a worker has enriched it."
+    )
+    suggested_skills: list[str] = strawberry.field(
+        description="Skills the model sees in it; empty until a worker has enriched it."
+    )
     entry_id: strawberry.Private[uuid.UUID]
     project_id: strawberry.Private[uuid.UUID | None]
 
@@ -47,6 +54,7 @@ class LogEntry:
 
     @classmethod
     def from_model(cls, row: LogEntryRow) -> LogEntry:
+        suggestions = row.suggestions or {}
         return cls(
             id=strawberry.ID(str(row.id)),
             title=row.title,
@@ -59,9 +67,18 @@ class LogEntry:
             impact_level=ImpactLevel(row.impact_level),
             created_at=row.created_at,
             updated_at=row.updated_at,
+            suggested_tags=_names(suggestions.get("tags")),
+            suggested_skills=_names(suggestions.get("skills")),
             entry_id=row.id,
             project_id=row.project_id,
         )
+
+
+def _names(value: Any) -> list[str]:
+    """A list of names from the suggestions JSON; anything else reads as none."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, str)]
 
 
 @strawberry.type(description="An entry and its cursor.")

@@ -7,6 +7,7 @@ import pytest
 import strawberry
 from pydantic import ValidationError
 
+from englog.certs import write_certificates
 from graph.errors import ErrorCodes, NotFound
 from graph.settings import ApiSettings
 from tests.factories import make_settings, serve
@@ -60,20 +61,49 @@ def test_production_refuses_a_placeholder_or_short_jwt_secret(secret: str) -> No
         ApiSettings(env="production", jwt_secret=secret)
 
 
-def test_production_refuses_introspection_or_graphiql_switched_on() -> None:
+@pytest.fixture(scope="module")
+def grpc_tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    paths = write_certificates(tmp_path_factory.mktemp("certs"), server_hosts=["127.0.0.1"])
+    return {
+        "grpc_tls_cert_file": str(paths["server_cert"]),
+        "grpc_tls_key_file": str(paths["server_key"]),
+        "grpc_tls_ca_file": str(paths["ca"]),
+    }
+
+
+def test_production_refuses_introspection_or_graphiql_switched_on(
+    grpc_tls: dict[str, str],
+) -> None:
     secret = "s" * 40
     with pytest.raises(ValidationError, match="introspection"):
-        ApiSettings(env="production", jwt_secret=secret, introspection=True)
+        ApiSettings.model_validate({"env": "production", "jwt_secret": secret, "introspection": True, **grpc_tls})
     with pytest.raises(ValidationError, match="GraphiQL"):
-        ApiSettings(env="production", jwt_secret=secret, graphiql=True)
-    settings = ApiSettings(env="production", jwt_secret=secret)
+        ApiSettings.model_validate({"env": "production", "jwt_secret": secret, "graphiql": True, **grpc_tls})
+    settings = ApiSettings.model_validate({"env": "production", "jwt_secret": secret, **grpc_tls})
     assert (settings.introspection_enabled, settings.graphiql_enabled) == (False, False)
 
 
-async def test_production_app_has_no_introspection_and_no_graphiql(
-    database_url: str, redis_url: str
+def test_production_refuses_plaintext_grpc_even_on_loopback() -> None:
+    with pytest.raises(ValidationError, match="gRPC must use mTLS in production"):
+        ApiSettings(env="production", jwt_secret="s" * 40, grpc_host="127.0.0.1")
+
+
+def test_plaintext_grpc_is_refused_off_loopback_and_half_a_tls_setup_is_refused(
+    grpc_tls: dict[str, str],
 ) -> None:
-    settings = make_settings(database_url, redis_url, env="production", jwt_secret="p" * 40)
+    with pytest.raises(ValidationError, match="plaintext gRPC is allowed on loopback only"):
+        ApiSettings(grpc_host="0.0.0.0")  # noqa: S104 - the refused case
+    with pytest.raises(ValidationError, match="together"):
+        ApiSettings(grpc_tls_cert_file=grpc_tls["grpc_tls_cert_file"])
+    assert ApiSettings.model_validate({"grpc_host": "0.0.0.0", **grpc_tls}).grpc_tls  # noqa: S104
+
+
+async def test_production_app_has_no_introspection_and_no_graphiql(
+    database_url: str, redis_url: str, grpc_tls: dict[str, str]
+) -> None:
+    settings = make_settings(
+        database_url, redis_url, env="production", jwt_secret="p" * 40, **grpc_tls
+    )
     async with serve(settings) as client:
         introspection = await client.post(
             "/graphql", json={"query": "{ __schema { types { name } } }"}

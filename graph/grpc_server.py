@@ -1,0 +1,323 @@
+"""The API side of the worker protocol: a grpc.aio server in the API's lifespan.
+
+Servicer methods only parse, call plain functions (db/queue.py, db/queries/*) and map;
+the task's job arrives complete in the Task message, so workers need no database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import grpc.aio
+
+from db import queue
+from db.engine import asyncpg_dsn
+from db.queries import insight as insights
+from db.queries import log_entry as entries
+from graph.context import AppState
+from graph.errors import AppError
+from protos.bridge import SESSION_METADATA, generic_handler
+from protos.generated.englog.worker import v1 as pb
+
+logger = logging.getLogger("englog.grpc")
+
+GENERATE_INSIGHT = "generate_insight"
+ENRICH_ENTRY = "enrich_entry"
+KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY)
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def _job_message(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The Task's oneof `job` from a task payload (the fields of worker/jobs.py)."""
+    if kind == GENERATE_INSIGHT:
+        entries_ = [
+            pb.EntryLine(**{**line, "tags": list(line.get("tags", []))})
+            for line in payload.get("entries", [])
+        ]
+        job = pb.InsightJob(
+            insight_id=str(payload["insight_id"]),
+            kind=str(payload["kind"]),
+            period_start=str(payload["period_start"]),
+            period_end=str(payload["period_end"]),
+            timezone=str(payload.get("timezone", "UTC")),
+            metrics_json=json.dumps(payload.get("metrics", {})),
+            entries=entries_,
+            focus_areas=list(payload.get("focus_areas", [])),
+            user_first_name=str(payload.get("user_first_name", "")),
+        )
+        return {"insight": job}
+    if kind == ENRICH_ENTRY:
+        return {
+            "enrich_entry": pb.EnrichEntryJob(
+                entry_id=str(payload["entry_id"]),
+                title=str(payload["title"]),
+                type=str(payload["type"]),
+                description=payload.get("description"),
+                existing_tags=list(payload.get("existing_tags", [])),
+            )
+        }
+    raise ValueError(f"unknown task kind {kind!r}")
+
+
+class WorkerService:
+    """Implements protos.bridge.WorkerServicer against PostgreSQL."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.settings = state.settings
+        # Wakes this process's task streams when a slot frees here (a result came in).
+        self._slot_freed = asyncio.Event()
+
+    # -- session -------------------------------------------------------------------------
+
+    async def _worker_id(self, context: Context) -> uuid.UUID:
+        token = dict(context.invocation_metadata() or ()).get(SESSION_METADATA)
+        if not token:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "register first")
+        try:
+            return self.state.tokens.decode(str(token), "worker").user_id
+        except AppError:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "session expired: register again")
+        raise AssertionError("unreachable: abort raises")
+
+    async def register_worker(
+        self, request: pb.RegisterWorkerRequest, context: Context
+    ) -> pb.RegisterWorkerResponse:
+        try:
+            worker_id = uuid.UUID(request.worker_id)
+        except ValueError:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "worker_id must be a UUID")
+        issued = self.state.tokens.issue_worker(worker_id)
+        logger.info(
+            "worker %s (%s, %s) registered: %s, %d slots",
+            request.name,
+            request.version,
+            request.model,
+            ",".join(request.capabilities),
+            request.max_concurrent_tasks,
+        )
+        return pb.RegisterWorkerResponse(
+            session_token=issued.token,
+            heartbeat_interval_seconds=max(1, int(self.settings.heartbeat_interval_seconds)),
+            lease_seconds=max(1, int(self.settings.task_lease_seconds)),
+            server_time=datetime.now(UTC),
+        )
+
+    # -- leases --------------------------------------------------------------------------
+
+    async def heartbeat(
+        self, request: pb.HeartbeatRequest, context: Context
+    ) -> pb.HeartbeatResponse:
+        worker_id = await self._worker_id(context)
+        tokens = {uuid.UUID(token) for token in request.lease_tokens if _is_uuid(token)}
+        async with self.state.db() as session, session.begin():
+            held = await queue.extend_leases(
+                session,
+                owner=str(worker_id),
+                lease_tokens=tokens,
+                lease_seconds=self.settings.task_lease_seconds,
+            )
+        return pb.HeartbeatResponse(held_lease_tokens=sorted(str(token) for token in held))
+
+    async def stream_tasks(
+        self, request: pb.StreamTasksRequest, context: Context
+    ) -> AsyncIterator[pb.Task]:
+        worker_id = await self._worker_id(context)
+        owner = str(worker_id)
+        capacity = max(1, min(int(request.free_slots), 64))
+        async with queue.TaskWakeups(
+            asyncpg_dsn(self.settings.database_url), poll_seconds=self.settings.task_poll_seconds
+        ) as wakeups:
+            while True:
+                async with self.state.db() as session, session.begin():
+                    running = await queue.count_leased(session, owner=owner)
+                    leased: list[queue.LeasedTask] = []
+                    if running < capacity:
+                        leased = await queue.lease(
+                            session,
+                            owner=owner,
+                            limit=capacity - running,
+                            lease_seconds=self.settings.task_lease_seconds,
+                            kinds=KINDS,
+                        )
+                        for task in leased:
+                            if task.kind == GENERATE_INSIGHT:
+                                await insights.mark_insight_running(
+                                    session, insight_id=uuid.UUID(str(task.payload["insight_id"]))
+                                )
+                # Committed: the lease is durable before the worker hears of it.
+                for task in leased:
+                    yield pb.Task(
+                        task_id=str(task.id),
+                        kind=task.kind,
+                        attempt=task.attempt,
+                        lease_token=str(task.lease_token),
+                        lease_expires_at=task.lease_expires_at,
+                        **_job_message(task.kind, task.payload),
+                    )
+                if leased and running + len(leased) < capacity:
+                    continue  # there may be more waiting
+                self._slot_freed.clear()
+                await _first(wakeups.wait(), self._slot_freed.wait())
+
+    async def report_progress(
+        self, request: pb.ReportProgressRequest, context: Context
+    ) -> pb.ReportProgressResponse:
+        worker_id = await self._worker_id(context)
+        if not (_is_uuid(request.task_id) and _is_uuid(request.lease_token)):
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
+            )
+        async with self.state.db() as session:
+            held = await queue.holds_lease(
+                session,
+                task_id=uuid.UUID(request.task_id),
+                lease_token=uuid.UUID(request.lease_token),
+                owner=str(worker_id),
+            )
+        # Live delivery of the deltas to subscribers arrives with the subscriptions milestone.
+        return pb.ReportProgressResponse(lease_held=held)
+
+    async def report_result(
+        self, request: pb.ReportResultRequest, context: Context
+    ) -> pb.ReportResultResponse:
+        await self._worker_id(context)
+        if not (_is_uuid(request.task_id) and _is_uuid(request.lease_token)):
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
+            )
+        task_id, token = uuid.UUID(request.task_id), uuid.UUID(request.lease_token)
+        async with self.state.db() as session, session.begin():
+            task = await queue.get_task(session, task_id=task_id)
+            if task is None:
+                return pb.ReportResultResponse(accepted=False)
+            if request.success is not None:
+                accepted = await queue.complete(session, task_id=task_id, lease_token=token)
+                if accepted:
+                    await _apply_success(session, task.kind, task.payload, request.success)
+            elif request.failure is not None:
+                status = await queue.fail(
+                    session,
+                    task_id=task_id,
+                    lease_token=token,
+                    error=request.failure.reason[:2000],
+                    retryable=request.failure.retryable,
+                )
+                accepted = status is not None
+                if accepted and task.kind == GENERATE_INSIGHT:
+                    insight_id = uuid.UUID(str(task.payload["insight_id"]))
+                    if status == "queued":
+                        await insights.requeue_insight(
+                            session, insight_id=insight_id, error=request.failure.reason
+                        )
+                    else:
+                        await insights.fail_insight(
+                            session, insight_id=insight_id, error=request.failure.reason
+                        )
+            else:
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT, "success or failure is required"
+                )
+        if accepted:
+            self._slot_freed.set()
+        return pb.ReportResultResponse(accepted=accepted)
+
+
+async def _apply_success(
+    session: Any, kind: str, payload: dict[str, Any], success: pb.Success
+) -> None:
+    if kind == GENERATE_INSIGHT:
+        await insights.complete_insight(
+            session,
+            insight_id=uuid.UUID(str(payload["insight_id"])),
+            content=success.content,
+            model=success.model,
+            generation={key: int(value) for key, value in success.stats.items()},
+        )
+    elif kind == ENRICH_ENTRY:
+        await entries.store_suggestions(
+            session,
+            entry_id=uuid.UUID(str(payload["entry_id"])),
+            tags=list(success.suggested_tags),
+            skills=list(success.suggested_skills),
+            model=success.model,
+        )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+async def _first(*waits: Any) -> None:
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+async def requeue_expired_leases(state: AppState) -> None:
+    """Hands expired leases back to the queue, and fails insights whose task died with them."""
+    async with state.db() as session, session.begin():
+        for task_id in await queue.requeue_expired(session):
+            task = await queue.get_task(session, task_id=task_id)
+            if task is not None and task.kind == GENERATE_INSIGHT and task.status == "dead":
+                await insights.fail_insight(
+                    session,
+                    insight_id=uuid.UUID(str(task.payload["insight_id"])),
+                    error="the worker stopped answering (lease expired) too many times",
+                )
+
+
+def _credentials(state: AppState) -> grpc.ServerCredentials | None:
+    settings = state.settings
+    if not settings.grpc_tls:
+        return None
+    key, cert, ca = (
+        Path(str(path)).read_bytes()
+        for path in (
+            settings.grpc_tls_key_file,
+            settings.grpc_tls_cert_file,
+            settings.grpc_tls_ca_file,
+        )
+    )
+    return grpc.ssl_server_credentials(
+        [(key, cert)],
+        root_certificates=ca,
+        require_client_auth=True,
+    )
+
+
+async def start_grpc_server(state: AppState) -> tuple[grpc.aio.Server, int]:
+    """Starts serving the worker protocol; returns the server and its bound port."""
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((generic_handler(WorkerService(state)),))
+    address = f"{state.settings.grpc_host}:{state.settings.grpc_port}"
+    credentials = _credentials(state)
+    port = (
+        server.add_secure_port(address, credentials)
+        if credentials is not None
+        else server.add_insecure_port(address)
+    )
+    await server.start()
+    logger.info(
+        "gRPC worker protocol on %s:%d (%s)",
+        state.settings.grpc_host,
+        port,
+        "mTLS" if credentials else "plaintext, loopback only",
+    )
+    return server, port

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models.enums import InsightStatus
+from db.queries import insight as insights
+from db.queries import project as projects
+from db.queries import user as users
+from graph import validation as check
+from graph.context import Info
+from graph.errors import Conflict, FieldErrors, NotFound, Unauthenticated
+from graph.insights.types import Insight, RequestInsightInput
+
+MAX_PERIOD_DAYS = 366
+MAX_PROJECT_IDS = 100
+MAX_FOCUS_AREAS = 10
+MAX_FOCUS_AREA = 100
+
+
+def _request(data: RequestInsightInput) -> insights.InsightRequest:
+    errors = FieldErrors()
+    if data.period_end < data.period_start:
+        errors.add("periodEnd", "must not be before periodStart")
+    elif (data.period_end - data.period_start).days + 1 > MAX_PERIOD_DAYS:
+        errors.add("periodEnd", f"the period must be at most {MAX_PERIOD_DAYS} days long")
+    project_ids: list[uuid.UUID] = []
+    if data.project_ids is not None and len(data.project_ids) > MAX_PROJECT_IDS:
+        errors.add("projectIds", f"at most {MAX_PROJECT_IDS} items")
+    else:
+        parsed = check.reference_ids(errors, "projectIds", data.project_ids) or []
+        project_ids = list(dict.fromkeys(parsed))
+    focus_areas: list[str] = []
+    if data.focus_areas is not None and len(data.focus_areas) > MAX_FOCUS_AREAS:
+        errors.add("focusAreas", f"at most {MAX_FOCUS_AREAS} items")
+    elif data.focus_areas is not None:
+        for index, area in enumerate(data.focus_areas):
+            clean = check.text(errors, f"focusAreas.{index}", area, max_len=MAX_FOCUS_AREA)
+            if clean is not None:
+                focus_areas.append(clean)
+    errors.raise_if_any()
+    return insights.InsightRequest(
+        kind=data.kind.value,
+        period_start=data.period_start,
+        period_end=data.period_end,
+        project_ids=project_ids,
+        focus_areas=focus_areas,
+    )
+
+
+async def _requester(session: AsyncSession, user_id: uuid.UUID) -> insights.Requester:
+    user = await users.get_user(session, user_id=user_id)
+    if user is None:
+        raise Unauthenticated("The account of this token no longer exists")
+    return insights.Requester(user_id=user.id, timezone=user.timezone, first_name=user.first_name)
+
+
+@strawberry.type
+class InsightMutation:
+    @strawberry.mutation(
+        description="Ask for a report on a period: answers at once with the PENDING insight "
+        "(its metrics already computed); a worker writes it, and insightEvents tells when."
+    )
+    async def request_insight(self, info: Info, input: RequestInsightInput) -> Insight:
+        user_id = info.context.user_id()
+        request = _request(input)
+        async with info.context.db() as session, session.begin():
+            user = await _requester(session, user_id)
+            if request.project_ids:
+                owned = await projects.owned_project_ids(
+                    session, user_id=user_id, project_ids=set(request.project_ids)
+                )
+                if owned != set(request.project_ids):
+                    raise NotFound("Project", {"projectIds": "no such project"})
+            row = await insights.create_insight(session, user=user, request=request)
+        return Insight.from_model(row)
+
+    @strawberry.mutation(
+        description="Try a FAILED insight again (a new task, the period's figures read "
+        "afresh): PENDING again at once. CONFLICT unless it is FAILED."
+    )
+    async def retry_insight(self, info: Info, id: strawberry.ID) -> Insight:
+        user_id = info.context.user_id()
+        insight_id = check.target_id(id, "Insight")
+        async with info.context.db() as session, session.begin():
+            row = await insights.get_insight(
+                session, user_id=user_id, insight_id=insight_id, for_update=True
+            )
+            if row is None:
+                raise NotFound("Insight")
+            if row.status != InsightStatus.FAILED:
+                raise Conflict(f"Only a FAILED insight can be retried; this one is {row.status}")
+            user = await _requester(session, user_id)
+            row = await insights.retry_insight(session, insight=row, user=user)
+        return Insight.from_model(row)
