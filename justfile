@@ -22,9 +22,10 @@ fmt:
     uv run ruff format .
     uv run ruff check --fix .
 
-# Regenerate committed generated files (schema.graphql).
+# Regenerate committed generated files (schema.graphql, the gRPC messages).
 gen:
     uv run englog export-schema > schema.graphql
+    uv run python -m protos.generate
 
 # Apply migrations to ENGLOG_DATABASE_URL.
 migrate *ARGS:

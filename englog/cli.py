@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -101,6 +102,41 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_dev_worker() -> subprocess.Popen[bytes]:
+    model = os.environ.get("ENGLOG_OLLAMA_MODEL", "llama3.2:3b")
+    if os.environ.get("ENGLOG_OLLAMA_HOST"):
+        print(f"Starting a worker using Ollama at {os.environ['ENGLOG_OLLAMA_HOST']} ({model})")
+    else:
+        print("Starting a worker with the built-in summariser (set ENGLOG_OLLAMA_HOST for an LLM)")
+    return subprocess.Popen([sys.executable, "-m", "englog.cli", "worker"])
+
+
+def _stop_dev_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    from worker.client import serve_forever
+    from worker.settings import WorkerSettings
+
+    serve_forever(WorkerSettings())
+    return 0
+
+
+def cmd_certs(args: argparse.Namespace) -> int:
+    from englog.certs import write_certificates
+
+    paths = write_certificates(Path(args.directory), server_hosts=args.host)
+    for name, path in paths.items():
+        print(f"{name:12} {path}")
+    return 0
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     from graph.settings import ApiSettings
 
@@ -145,6 +181,20 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--port", type=int, default=None)
     api.set_defaults(run=cmd_api)
 
+    worker = commands.add_parser("worker", help="the private worker process (dials the API)")
+    worker.set_defaults(run=cmd_worker)
+
+    certs = commands.add_parser("certs", help="write a CA, server and client certificate (mTLS)")
+    certs.add_argument("directory")
+    certs.add_argument(
+        "--host",
+        action="append",
+        default=None,
+        help="name or IP the API's gRPC port is reached at "
+        "(repeatable; default localhost and 127.0.0.1)",
+    )
+    certs.set_defaults(run=cmd_certs)
+
     migrate = commands.add_parser("migrate", help="alembic upgrade (head by default)")
     migrate.add_argument("revision", nargs="?", default="head")
     migrate.set_defaults(run=cmd_migrate)
@@ -153,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     export.set_defaults(run=cmd_export_schema)
 
     args = parser.parse_args(argv)
+    if getattr(args, "host", None) is None and args.command == "certs":
+        args.host = ["localhost", "127.0.0.1"]
     return int(args.run(args))
 
 

@@ -55,7 +55,9 @@ class Generation:
 
     content: str
     model: str  # the Ollama model name, or "builtin" for the built-in summariser
-    stats: dict[str, int] = field(default_factory=dict)  # prompt_eval_count, eval_count, *_duration (ns)
+    stats: dict[str, int] = field(
+        default_factory=dict
+    )  # prompt_eval_count, eval_count, *_duration (ns)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import socket
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.settings import is_loopback
 
 
 class WorkerSettings(BaseSettings):
@@ -28,3 +30,13 @@ class WorkerSettings(BaseSettings):
     tls_ca_file: str | None = None
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_plaintext_off_loopback(self) -> WorkerSettings:
+        host = self.api_grpc_address.rsplit(":", 1)[0].strip("[]")
+        if self.tls_ca_file is None and (self.env == "production" or not is_loopback(host)):
+            raise ValueError(
+                "plaintext gRPC is allowed on loopback in development only: "
+                "set ENGLOG_TLS_CA_FILE, ENGLOG_TLS_CERT_FILE and ENGLOG_TLS_KEY_FILE"
+            )
+        return self

@@ -1,0 +1,318 @@
+"""The worker process: dials the API over gRPC, takes tasks, runs them, reports back.
+
+It never opens a database connection; everything a task needs arrives in the Task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import grpc
+import grpc.aio
+
+from protos.bridge import WorkerClient
+from protos.generated.englog.worker import v1 as pb
+from worker.jobs import EnrichEntryJob, EntryLine, InsightJob, TaskFailed
+from worker.settings import WorkerSettings
+
+logger = logging.getLogger("englog.worker")
+
+VERSION = "0.1.0"
+PROGRESS_FLUSH_SECONDS = 0.1  # deltas are batched: one ReportProgress per 100 ms, not per token
+MAX_BACKOFF_SECONDS = 30.0
+
+# (job, progress) -> the Success message; raising TaskFailed reports a failure.
+Runner = Callable[[pb.Task, Callable[[str, int], Awaitable[None]]], Awaitable[pb.Success]]
+
+
+def insight_job(message: pb.InsightJob) -> InsightJob:
+    return InsightJob(
+        insight_id=message.insight_id,
+        kind=message.kind,
+        period_start=message.period_start,
+        period_end=message.period_end,
+        timezone=message.timezone,
+        metrics=json.loads(message.metrics_json or "{}"),
+        entries=tuple(
+            EntryLine(
+                date=line.date,
+                title=line.title,
+                type=line.type,
+                minutes=line.minutes,
+                value_rating=line.value_rating,
+                impact_level=line.impact_level,
+                project=line.project,
+                tags=tuple(line.tags),
+            )
+            for line in message.entries
+        ),
+        focus_areas=tuple(message.focus_areas),
+        user_first_name=message.user_first_name,
+    )
+
+
+def enrich_job(message: pb.EnrichEntryJob) -> EnrichEntryJob:
+    return EnrichEntryJob(
+        entry_id=message.entry_id,
+        title=message.title,
+        type=message.type,
+        description=message.description,
+        existing_tags=tuple(message.existing_tags),
+    )
+
+
+def channel_for(settings: WorkerSettings) -> grpc.aio.Channel:
+    target = settings.api_grpc_address
+    if settings.tls_ca_file:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(settings.tls_ca_file).read_bytes(),
+            private_key=Path(settings.tls_key_file).read_bytes() if settings.tls_key_file else None,
+            certificate_chain=Path(settings.tls_cert_file).read_bytes()
+            if settings.tls_cert_file
+            else None,
+        )
+        return grpc.aio.secure_channel(target, credentials)
+    return grpc.aio.insecure_channel(target)
+
+
+class LeaseLost(asyncio.CancelledError):
+    """The API gave the task to someone else: stop working on it (a cancellation)."""
+
+
+class ProgressReporter:
+    """Batches a task's deltas into one ReportProgress per PROGRESS_FLUSH_SECONDS."""
+
+    def __init__(self, worker: Worker, task: pb.Task) -> None:
+        self.worker = worker
+        self.task = task
+        self.buffer: list[str] = []
+        self.percent = 0
+        self.sequence = 0
+        self.flushed_at = asyncio.get_running_loop().time()
+
+    async def progress(self, delta: str, percent: int) -> None:
+        self.buffer.append(delta)
+        self.percent = max(0, min(100, percent))
+        if asyncio.get_running_loop().time() - self.flushed_at >= PROGRESS_FLUSH_SECONDS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        client = self.worker.client
+        if not self.buffer or client is None:
+            return
+        self.sequence += 1
+        delta = "".join(self.buffer)
+        self.buffer.clear()
+        self.flushed_at = asyncio.get_running_loop().time()
+        request = pb.ReportProgressRequest(
+            task_id=self.task.task_id,
+            lease_token=self.task.lease_token,
+            delta=delta,
+            percent=self.percent,
+            sequence=self.sequence,
+        )
+        try:
+            response = await client.report_progress(request)
+        except grpc.aio.AioRpcError:
+            return  # progress is best effort; the result is what must arrive
+        if not response.lease_held:
+            raise LeaseLost
+
+
+class Worker:
+    def __init__(
+        self, settings: WorkerSettings, runner: Runner, *, capabilities: tuple[str, ...], model: str
+    ) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.capabilities = capabilities
+        self.model = model
+        self.worker_id = uuid.uuid4()
+        self.slots = asyncio.Semaphore(settings.max_concurrent_tasks)
+        self.running: dict[str, asyncio.Task[None]] = {}  # lease token -> task
+        self.client: WorkerClient | None = None
+        self.connected = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Connects, and reconnects with backoff, until `stop` is set."""
+        attempt = 0
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+                attempt = 0
+            except (grpc.aio.AioRpcError, OSError) as exc:
+                self.connected.clear()
+                attempt += 1
+                jitter = random.uniform(0.5, 1.0)  # noqa: S311 - backoff jitter, not security
+                delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt, 6)) * jitter
+                code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else exc
+                logger.warning("API unreachable (%s); retrying in %.1f s", code, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+        await self._drain()
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        async with channel_for(self.settings) as channel:
+            client = WorkerClient(channel)
+            registration = await client.register_worker(
+                pb.RegisterWorkerRequest(
+                    worker_id=str(self.worker_id),
+                    name=self.settings.worker_name,
+                    capabilities=list(self.capabilities),
+                    version=VERSION,
+                    max_concurrent_tasks=self.settings.max_concurrent_tasks,
+                    model=self.model,
+                )
+            )
+            self.client = client
+            self.connected.set()
+            logger.info("registered with %s as %s", self.settings.api_grpc_address, self.worker_id)
+            heartbeat = asyncio.create_task(
+                self._heartbeats(client, registration.heartbeat_interval_seconds)
+            )
+            stream = client.stream_tasks(
+                pb.StreamTasksRequest(free_slots=self.settings.max_concurrent_tasks)
+            )
+            stopper = asyncio.create_task(stop.wait())
+            try:
+                while True:
+                    read = asyncio.ensure_future(stream.read())
+                    done, _ = await asyncio.wait(
+                        {read, stopper}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if stopper in done:
+                        read.cancel()
+                        stream.cancel()
+                        return
+                    message = read.result()
+                    if message is grpc.aio.EOF or not isinstance(message, pb.Task):
+                        raise grpc.aio.AioRpcError(
+                            grpc.StatusCode.UNAVAILABLE,
+                            grpc.aio.Metadata(),
+                            grpc.aio.Metadata(),
+                            "stream ended",
+                        )
+                    await self.slots.acquire()
+                    self.running[message.lease_token] = asyncio.create_task(self._execute(message))
+            finally:
+                stopper.cancel()
+                heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+
+    async def _heartbeats(self, client: WorkerClient, interval: int) -> None:
+        while True:
+            await asyncio.sleep(max(1, interval))
+            tokens = list(self.running)
+            try:
+                response = await client.heartbeat(pb.HeartbeatRequest(lease_tokens=tokens))
+            except grpc.aio.AioRpcError as exc:
+                logger.warning("heartbeat failed: %s", exc.code())
+                continue
+            for token in set(tokens) - set(response.held_lease_tokens):
+                logger.warning("lease %s lost; stopping that task", token)
+                if token in self.running:
+                    self.running[token].cancel()
+
+    async def _execute(self, task: pb.Task) -> None:
+        try:
+            outcome = await self._outcome(task)
+            await self._report(task, outcome)
+        except asyncio.CancelledError:
+            logger.info("task %s cancelled", task.task_id)
+        finally:
+            self.running.pop(task.lease_token, None)
+            self.slots.release()
+
+    async def _outcome(self, task: pb.Task) -> pb.ReportResultRequest:
+        reporter = ProgressReporter(self, task)
+        try:
+            success = await self.runner(task, reporter.progress)
+            await reporter.flush()
+            return pb.ReportResultRequest(
+                task_id=task.task_id, lease_token=task.lease_token, success=success
+            )
+        except TaskFailed as failure:
+            reason, retryable = failure.reason, failure.retryable
+        except Exception as exc:  # a bug in task code is a failed task, never a dead worker
+            logger.exception("task %s crashed", task.task_id)
+            reason, retryable = f"worker error: {type(exc).__name__}", True
+        return pb.ReportResultRequest(
+            task_id=task.task_id,
+            lease_token=task.lease_token,
+            failure=pb.Failure(reason=reason, retryable=retryable),
+        )
+
+    async def _report(self, task: pb.Task, result: pb.ReportResultRequest) -> None:
+        """Reports until the API has it: across reconnects, until the lease would be gone."""
+        for attempt in range(8):
+            client = self.client
+            if client is not None:
+                try:
+                    response = await client.report_result(result)
+                    if not response.accepted:
+                        logger.info("result of %s not accepted (lease moved on)", task.task_id)
+                    return
+                except grpc.aio.AioRpcError as exc:
+                    logger.warning("reporting %s failed: %s", task.task_id, exc.code())
+            await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
+        logger.error("gave up reporting %s; its lease will expire and it runs again", task.task_id)
+
+    async def _drain(self) -> None:
+        if self.running:
+            await asyncio.gather(*self.running.values(), return_exceptions=True)
+
+
+def build_runner(settings: WorkerSettings) -> tuple[Runner, str]:
+    """The task runner for these settings, and the model name it will report."""
+    from worker.llm import OllamaLLM
+    from worker.tasks.enrich_entry import run_enrich_entry
+    from worker.tasks.insight import run_insight
+
+    llm = OllamaLLM(settings) if settings.ollama_host else None
+
+    async def run(task: pb.Task, progress: Callable[[str, int], Awaitable[None]]) -> pb.Success:
+        if task.insight is not None:
+            generation = await run_insight(insight_job(task.insight), llm=llm, progress=progress)
+            return pb.Success(
+                content=generation.content, model=generation.model, stats=dict(generation.stats)
+            )
+        if task.enrich_entry is not None:
+            suggestion = await run_enrich_entry(enrich_job(task.enrich_entry), llm=llm)
+            return pb.Success(
+                model=suggestion.model,
+                suggested_tags=list(suggestion.tags),
+                suggested_skills=list(suggestion.skills),
+            )
+        raise TaskFailed(f"this worker cannot run {task.kind!r}", retryable=False)
+
+    return run, (settings.ollama_model if llm else "builtin")
+
+
+async def run_worker(settings: WorkerSettings, stop: asyncio.Event) -> None:
+    runner, model = build_runner(settings)
+    worker = Worker(
+        settings, runner, capabilities=("generate_insight", "enrich_entry"), model=model
+    )
+    await worker.run(stop)
+
+
+def serve_forever(settings: WorkerSettings) -> None:
+    """`englog worker`: runs until SIGINT/SIGTERM, then finishes or hands back its tasks."""
+    import signal
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    asyncio.run(main())
