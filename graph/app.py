@@ -82,7 +82,7 @@ async def _sweep_expired_leases(state: AppState) -> None:
 
 def create_app(settings: ApiSettings) -> Starlette:
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, AppState]]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         redis = Redis.from_url(settings.redis_url, socket_connect_timeout=PROBE_TIMEOUT)
         state = AppState(
@@ -107,6 +107,7 @@ def create_app(settings: ApiSettings) -> Starlette:
         grpc_server, state.grpc_port = await start_grpc_server(state)
         sweeper = asyncio.create_task(_sweep_expired_leases(state))
         try:
+            app.state.englog = state  # for operators' and tests' eyes; requests use the scope
             yield {"englog": state}
         finally:
             sweeper.cancel()

@@ -10,11 +10,13 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
 from db.engine import asyncpg_dsn
 from db.migrate import upgrade
 from graph.app import create_app
+from graph.context import AppState
 from graph.settings import ApiSettings
 from tests.factories import Api, drop_database, make_settings, recreate_database
 
@@ -72,11 +74,23 @@ def settings(database_url: str, redis_url: str) -> ApiSettings:
 
 
 @pytest.fixture(scope="session")
-async def app(settings: ApiSettings) -> AsyncIterator[ASGIApp]:
-    """The API with its lifespan running (pools open), shared by the session's tests."""
+async def running_app(settings: ApiSettings) -> AsyncIterator[tuple[Starlette, ASGIApp]]:
+    """The API with its lifespan running (pools open, gRPC serving), shared by the session."""
     application = create_app(settings)
     async with LifespanManager(application) as manager:
-        yield manager.app
+        yield application, manager.app
+
+
+@pytest.fixture(scope="session")
+def app(running_app: tuple[Starlette, ASGIApp]) -> ASGIApp:
+    return running_app[1]
+
+
+@pytest.fixture(scope="session")
+def app_state(running_app: tuple[Starlette, ASGIApp]) -> AppState:
+    """What the lifespan opened (engine, session factory, gRPC port, …)."""
+    state: AppState = running_app[0].state.englog
+    return state
 
 
 @pytest.fixture(autouse=True)

@@ -76,9 +76,13 @@ def test_production_refuses_introspection_or_graphiql_switched_on(
 ) -> None:
     secret = "s" * 40
     with pytest.raises(ValidationError, match="introspection"):
-        ApiSettings.model_validate({"env": "production", "jwt_secret": secret, "introspection": True, **grpc_tls})
+        ApiSettings.model_validate(
+            {"env": "production", "jwt_secret": secret, "introspection": True, **grpc_tls}
+        )
     with pytest.raises(ValidationError, match="GraphiQL"):
-        ApiSettings.model_validate({"env": "production", "jwt_secret": secret, "graphiql": True, **grpc_tls})
+        ApiSettings.model_validate(
+            {"env": "production", "jwt_secret": secret, "graphiql": True, **grpc_tls}
+        )
     settings = ApiSettings.model_validate({"env": "production", "jwt_secret": secret, **grpc_tls})
     assert (settings.introspection_enabled, settings.graphiql_enabled) == (False, False)
 

@@ -1,0 +1,1 @@
+"""Fakes for the services no machine here can run: an Ollama HTTP server (and an SMTP server)."""
