@@ -112,6 +112,10 @@ class TaskWakeups:
             return False
         return True
 
+    def wake(self) -> None:
+        """Wakes this process's waiters now (e.g. a slot freed here: no NOTIFY needed)."""
+        self._wake()
+
     def _wake(self) -> None:
         self._generation += 1
         self._event.set()

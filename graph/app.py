@@ -21,7 +21,7 @@ from db.engine import create_engine, create_session_factory
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.context import AppState
-from graph.grpc_server import requeue_expired_leases, start_grpc_server
+from graph.grpc_server import requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
 from graph.schema import build_schema
 from graph.settings import ApiSettings
@@ -104,15 +104,15 @@ def create_app(settings: ApiSettings) -> Starlette:
         # collection would walk again: freezing them cut p99 several-fold in `just bench`.
         gc.collect()
         gc.freeze()
-        grpc_server, state.grpc_port = await start_grpc_server(state)
-        sweeper = asyncio.create_task(_sweep_expired_leases(state))
         try:
-            app.state.englog = state  # for operators' and tests' eyes; requests use the scope
-            yield {"englog": state}
+            async with serve_worker_protocol(state) as state.grpc_port:
+                sweeper = asyncio.create_task(_sweep_expired_leases(state))
+                try:
+                    app.state.englog = state  # for operators and tests; requests use the scope
+                    yield {"englog": state}
+                finally:
+                    sweeper.cancel()
         finally:
-            sweeper.cancel()
-            # Streams end at once; unary calls in flight get a few seconds to finish.
-            await grpc_server.stop(grace=3)
             await redis.aclose()
             await engine.dispose()
 

@@ -6,11 +6,11 @@ the task's job arrives complete in the Task message, so workers need no database
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -71,11 +71,11 @@ def _job_message(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 class WorkerService:
     """Implements protos.bridge.WorkerServicer against PostgreSQL."""
 
-    def __init__(self, state: AppState) -> None:
+    def __init__(self, state: AppState, wakeups: queue.TaskWakeups) -> None:
         self.state = state
         self.settings = state.settings
-        # Wakes this process's task streams when a slot frees here (a result came in).
-        self._slot_freed = asyncio.Event()
+        # One LISTEN connection per process, shared by every worker stream it serves.
+        self.wakeups = wakeups
 
     # -- session -------------------------------------------------------------------------
 
@@ -134,40 +134,38 @@ class WorkerService:
         worker_id = await self._worker_id(context)
         owner = str(worker_id)
         capacity = max(1, min(int(request.free_slots), 64))
-        async with queue.TaskWakeups(
-            asyncpg_dsn(self.settings.database_url), poll_seconds=self.settings.task_poll_seconds
-        ) as wakeups:
-            while True:
-                async with self.state.db() as session, session.begin():
-                    running = await queue.count_leased(session, owner=owner)
-                    leased: list[queue.LeasedTask] = []
-                    if running < capacity:
-                        leased = await queue.lease(
-                            session,
-                            owner=owner,
-                            limit=capacity - running,
-                            lease_seconds=self.settings.task_lease_seconds,
-                            kinds=KINDS,
-                        )
-                        for task in leased:
-                            if task.kind == GENERATE_INSIGHT:
-                                await insights.mark_insight_running(
-                                    session, insight_id=uuid.UUID(str(task.payload["insight_id"]))
-                                )
-                # Committed: the lease is durable before the worker hears of it.
-                for task in leased:
-                    yield pb.Task(
-                        task_id=str(task.id),
-                        kind=task.kind,
-                        attempt=task.attempt,
-                        lease_token=str(task.lease_token),
-                        lease_expires_at=task.lease_expires_at,
-                        **_job_message(task.kind, task.payload),
+        while True:
+            # Read before looking at the queue: a wake-up that lands in between is not lost.
+            generation = self.wakeups.generation
+            async with self.state.db() as session, session.begin():
+                running = await queue.count_leased(session, owner=owner)
+                leased: list[queue.LeasedTask] = []
+                if running < capacity:
+                    leased = await queue.lease(
+                        session,
+                        owner=owner,
+                        limit=capacity - running,
+                        lease_seconds=self.settings.task_lease_seconds,
+                        kinds=KINDS,
                     )
-                if leased and running + len(leased) < capacity:
-                    continue  # there may be more waiting
-                self._slot_freed.clear()
-                await _first(wakeups.wait(), self._slot_freed.wait())
+                    for task in leased:
+                        if task.kind == GENERATE_INSIGHT:
+                            await insights.mark_insight_running(
+                                session, insight_id=uuid.UUID(str(task.payload["insight_id"]))
+                            )
+            # Committed: the lease is durable before the worker hears of it.
+            for task in leased:
+                yield pb.Task(
+                    task_id=str(task.id),
+                    kind=task.kind,
+                    attempt=task.attempt,
+                    lease_token=str(task.lease_token),
+                    lease_expires_at=task.lease_expires_at,
+                    **_job_message(task.kind, task.payload),
+                )
+            if leased and running + len(leased) < capacity:
+                continue  # there may be more waiting
+            await self.wakeups.wait(after=generation)
 
     async def report_progress(
         self, request: pb.ReportProgressRequest, context: Context
@@ -228,7 +226,7 @@ class WorkerService:
                     grpc.StatusCode.INVALID_ARGUMENT, "success or failure is required"
                 )
         if accepted:
-            self._slot_freed.set()
+            self.wakeups.wake()  # a slot freed: this process's streams may lease again
         return pb.ReportResultResponse(accepted=accepted)
 
 
@@ -259,15 +257,6 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-async def _first(*waits: Any) -> None:
-    tasks = [asyncio.ensure_future(wait) for wait in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 async def requeue_expired_leases(state: AppState) -> None:
@@ -302,22 +291,26 @@ def _credentials(state: AppState) -> grpc.ServerCredentials | None:
     )
 
 
-async def start_grpc_server(state: AppState) -> tuple[grpc.aio.Server, int]:
-    """Starts serving the worker protocol; returns the server and its bound port."""
-    server = grpc.aio.server()
-    server.add_generic_rpc_handlers((generic_handler(WorkerService(state)),))
-    address = f"{state.settings.grpc_host}:{state.settings.grpc_port}"
-    credentials = _credentials(state)
-    port = (
-        server.add_secure_port(address, credentials)
-        if credentials is not None
-        else server.add_insecure_port(address)
-    )
-    await server.start()
-    logger.info(
-        "gRPC worker protocol on %s:%d (%s)",
-        state.settings.grpc_host,
-        port,
-        "mTLS" if credentials else "plaintext, loopback only",
-    )
-    return server, port
+@asynccontextmanager
+async def serve_worker_protocol(state: AppState) -> AsyncIterator[int]:
+    """Serves the worker protocol for the duration; yields the bound port."""
+    async with queue.TaskWakeups(
+        asyncpg_dsn(state.settings.database_url), poll_seconds=state.settings.task_poll_seconds
+    ) as wakeups:
+        server = grpc.aio.server()
+        server.add_generic_rpc_handlers((generic_handler(WorkerService(state, wakeups)),))
+        address = f"{state.settings.grpc_host}:{state.settings.grpc_port}"
+        credentials = _credentials(state)
+        port = (
+            server.add_secure_port(address, credentials)
+            if credentials is not None
+            else server.add_insecure_port(address)
+        )
+        await server.start()
+        mode = "mTLS" if credentials else "plaintext, loopback only"
+        logger.info("gRPC worker protocol on %s:%d (%s)", state.settings.grpc_host, port, mode)
+        try:
+            yield port
+        finally:
+            # Streams end at once; unary calls in flight get a few seconds to finish.
+            await server.stop(grace=3)

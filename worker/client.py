@@ -20,7 +20,10 @@ import grpc.aio
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from worker.jobs import EnrichEntryJob, EntryLine, InsightJob, TaskFailed
+from worker.llm import OllamaLLM
 from worker.settings import WorkerSettings
+from worker.tasks.enrich_entry import run_enrich_entry
+from worker.tasks.insight import run_insight
 
 logger = logging.getLogger("englog.worker")
 
@@ -270,13 +273,8 @@ class Worker:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
 
 
-def build_runner(settings: WorkerSettings) -> tuple[Runner, str]:
-    """The task runner for these settings, and the model name it will report."""
-    from worker.llm import OllamaLLM
-    from worker.tasks.enrich_entry import run_enrich_entry
-    from worker.tasks.insight import run_insight
-
-    llm = OllamaLLM(settings) if settings.ollama_host else None
+def build_runner(llm: OllamaLLM | None) -> Runner:
+    """Runs a task's job with this LLM (None: the built-in fallbacks) into a Success."""
 
     async def run(task: pb.Task, progress: Callable[[str, int], Awaitable[None]]) -> pb.Success:
         if task.insight is not None:
@@ -293,15 +291,22 @@ def build_runner(settings: WorkerSettings) -> tuple[Runner, str]:
             )
         raise TaskFailed(f"this worker cannot run {task.kind!r}", retryable=False)
 
-    return run, (settings.ollama_model if llm else "builtin")
+    return run
 
 
 async def run_worker(settings: WorkerSettings, stop: asyncio.Event) -> None:
-    runner, model = build_runner(settings)
-    worker = Worker(
-        settings, runner, capabilities=("generate_insight", "enrich_entry"), model=model
-    )
-    await worker.run(stop)
+    llm = OllamaLLM(settings) if settings.ollama_host else None
+    try:
+        worker = Worker(
+            settings,
+            build_runner(llm),
+            capabilities=("generate_insight", "enrich_entry"),
+            model=settings.ollama_model if llm else "builtin",
+        )
+        await worker.run(stop)
+    finally:
+        if llm is not None:
+            await llm.aclose()
 
 
 def serve_forever(settings: WorkerSettings) -> None:
