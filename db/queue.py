@@ -84,6 +84,38 @@ async def enqueue(
     return task_id
 
 
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    kind: str,
+    jobs: Sequence[tuple[dict[str, Any], str]],
+    user_id: uuid.UUID | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> None:
+    """Adds one task per (payload, idempotency key) in ONE statement and one NOTIFY.
+
+    A bulk write of 500 entries enqueues its 500 enrichments at the cost of one.
+    Keys already present are skipped, as enqueue() would.
+    """
+    if not jobs:
+        return
+    rows = [
+        {
+            "kind": kind,
+            "payload": payload,
+            "user_id": user_id,
+            "idempotency_key": key,
+            "max_attempts": max_attempts,
+        }
+        for payload, key in jobs
+    ]
+    statement = insert(Task).values(rows)
+    await session.execute(
+        statement.on_conflict_do_nothing(index_elements=[col(Task.idempotency_key)])
+    )
+    await _notify(session, {kind})
+
+
 async def lease(
     session: AsyncSession,
     *,

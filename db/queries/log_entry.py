@@ -15,7 +15,7 @@ from sqlmodel import col
 from db.models import LogEntry, LogEntryTag, Tag
 from db.models.log_entry import SEARCH_CONFIG
 from db.queries.tag import ensure_tags
-from db.queue import enqueue
+from db.queue import enqueue_many
 
 ENRICH_TASK_KIND = "enrich_entry"
 MAX_EXISTING_TAGS = 100
@@ -183,11 +183,11 @@ async def create_entries(
 
 async def enqueue_enrichment(
     session: AsyncSession, *, user_id: uuid.UUID, entries: Sequence[LogEntry]
-) -> list[uuid.UUID]:
+) -> None:
     """One `enrich_entry` task an entry (EnrichEntryJob's fields, worker/jobs.py), in the
     caller's transaction: the tasks exist exactly when the entries do."""
     if not entries:
-        return []
+        return
     # The user's most used tags, the new ones included, so suggestions reuse their names.
     popular = (
         sa.select(col(Tag.name))
@@ -196,22 +196,20 @@ async def enqueue_enrichment(
         .limit(MAX_EXISTING_TAGS)
     )
     existing_tags = list((await session.scalars(popular)).all())
-    return [
-        await enqueue(
-            session,
-            kind=ENRICH_TASK_KIND,
-            payload={
+    jobs = [
+        (
+            {
                 "entry_id": str(entry.id),
                 "title": entry.title,
                 "type": entry.type,
                 "description": entry.description,
                 "existing_tags": existing_tags,
             },
-            user_id=user_id,
-            idempotency_key=f"{ENRICH_TASK_KIND}:{entry.id}",
+            f"{ENRICH_TASK_KIND}:{entry.id}",
         )
         for entry in entries
     ]
+    await enqueue_many(session, kind=ENRICH_TASK_KIND, jobs=jobs, user_id=user_id)
 
 
 async def store_suggestions(
