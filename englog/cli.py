@@ -93,11 +93,18 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
             seed_demo(database_url)
         url = f"http://{args.host}:{args.port}/graphql"
-        _serve_api(
-            args.host,
-            args.port,
-            banner=f"\nEngLog is up. GraphiQL: {url}\n(Ctrl-C stops everything)\n",
-        )
+        grpc_port = os.environ.setdefault("ENGLOG_GRPC_PORT", "50051")
+        os.environ.setdefault("ENGLOG_API_GRPC_ADDRESS", f"127.0.0.1:{grpc_port}")
+        # The worker dials in and retries until the API's gRPC port answers.
+        worker = _start_dev_worker()
+        try:
+            _serve_api(
+                args.host,
+                args.port,
+                banner=f"\nEngLog is up. GraphiQL: {url}\n(Ctrl-C stops everything)\n",
+            )
+        finally:
+            _stop_dev_worker(worker)
     print("Stopped.", flush=True)
     return 0
 
@@ -108,6 +115,7 @@ def _start_dev_worker() -> subprocess.Popen[bytes]:
         print(f"Starting a worker using Ollama at {os.environ['ENGLOG_OLLAMA_HOST']} ({model})")
     else:
         print("Starting a worker with the built-in summariser (set ENGLOG_OLLAMA_HOST for an LLM)")
+    sys.stdout.flush()
     return subprocess.Popen([sys.executable, "-m", "englog.cli", "worker"])
 
 
