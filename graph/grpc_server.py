@@ -29,8 +29,9 @@ from protos.generated.englog.worker import v1 as pb
 
 logger = logging.getLogger("englog.grpc")
 
-GENERATE_INSIGHT = "generate_insight"
-ENRICH_ENTRY = "enrich_entry"
+# The task kinds this protocol serves; the functions that enqueue them own the names.
+GENERATE_INSIGHT = insights.TASK_KIND
+ENRICH_ENTRY = entries.ENRICH_TASK_KIND
 KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY)
 
 Context = grpc.aio.ServicerContext[Any, Any]
