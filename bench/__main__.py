@@ -1,4 +1,5 @@
-"""`uv run just bench [--seconds S] [--concurrency N]`: GraphQL page vs plain Starlette floor."""
+"""`uv run just bench [--only entries|insights] [options]`: the logEntries page against a plain
+Starlette floor, and the insight pipeline (API, task queue, worker processes, fake Ollama)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import httpx
 import uvloop
 
 from bench.documents import PAGE_QUERY, PAGE_SIZE
+from bench.insights import InsightRun, render_insights, run_insights
 from bench.load import Phase, Target, http_request, run_phase
 from bench.report import RunInfo, render
 from bench.seed import ENTRIES, seed
@@ -24,6 +26,7 @@ from bench.services import (
     BenchError,
     Server,
     bench_database,
+    free_port,
     postgres_server,
     redis_server,
     uvicorn_server,
@@ -31,6 +34,8 @@ from bench.services import (
 )
 from bench.sqlcount import SqlCounts, count_page_sql
 from graph.settings import ApiSettings
+
+INSIGHTS_DATABASE = "englog_bench_insights"
 
 
 def _bounded(kind: type[float] | type[int], low: float, high: float) -> Any:
@@ -72,7 +77,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--no-sql-count", action="store_true", help="skip counting the SQL of one GraphQL page"
     )
+    parser.add_argument(
+        "--only",
+        choices=("entries", "insights"),
+        default=None,
+        help="run one benchmark: the logEntries page or the insight pipeline (default: both)",
+    )
+    parser.add_argument(
+        "--insights",
+        type=_bounded(int, 10, 2000),
+        default=200,
+        help="insights in each burst, per number of workers (default 200)",
+    )
+    parser.add_argument(
+        "--sequential",
+        type=_bounded(int, 5, 1000),
+        default=50,
+        help="insights requested one at a time, per number of workers (default 50)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_worker_counts,
+        default=(1, 4),
+        help="numbers of worker processes to measure, comma-separated (default 1,4)",
+    )
     return parser.parse_args(argv)
+
+
+def _worker_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of numbers") from None
+    if not counts or not all(1 <= count <= 16 for count in counts):
+        raise argparse.ArgumentTypeError("each between 1 and 16")
+    return counts
 
 
 def _first_difference(left: Any, right: Any, path: str = "$") -> str | None:
@@ -177,13 +216,16 @@ def _check(target: Target, phase: Phase, *servers: Server) -> None:
         )
 
 
-def run(args: argparse.Namespace) -> str:
+def run_entries(
+    args: argparse.Namespace,
+    server_url: str,
+    redis_url: str,
+    sources: tuple[str, str],
+    log_dir: Path,
+) -> str:
     secret = secrets.token_urlsafe(48)
     with contextlib.ExitStack() as stack:
-        server_url, postgres_source = stack.enter_context(postgres_server())
-        redis_url, redis_source = stack.enter_context(redis_server())
         database_url = stack.enter_context(bench_database(server_url))
-        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="englog-bench-")))
         env = {
             "ENGLOG_DATABASE_URL": database_url,
             "ENGLOG_REDIS_URL": redis_url,
@@ -191,18 +233,22 @@ def run(args: argparse.Namespace) -> str:
             # Only the seeding sign-up hashes a password; it is not what is measured.
             "ENGLOG_PASSWORD_TIME_COST": "1",
             "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
+            # The API serves the worker protocol too; a free port keeps it off anyone else's.
+            "ENGLOG_GRPC_PORT": str(free_port()),
         }
         api = stack.enter_context(uvicorn_server("graphql", "bench.api_app:create", env, log_dir))
         baseline = stack.enter_context(
             uvicorn_server("baseline", "bench.baseline:create", env, log_dir)
         )
-        settings = ApiSettings(database_url=database_url, redis_url=redis_url, jwt_secret=secret)
+        settings = ApiSettings(
+            database_url=database_url, redis_url=redis_url, jwt_secret=secret, grpc_port=0
+        )
         # The servers run on uvloop (uvicorn's choice); the client does too, to stay light.
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             phases, sql = runner.run(_measure(args, api, baseline, settings))
     info = RunInfo(
-        postgres=postgres_source,
-        redis=redis_source,
+        postgres=sources[0],
+        redis=sources[1],
         entries=ENTRIES,
         page_size=PAGE_SIZE,
         concurrency=args.concurrency,
@@ -211,6 +257,57 @@ def run(args: argparse.Namespace) -> str:
         warmup=args.warmup,
     )
     return render(info, phases, sql)
+
+
+def run_insights_bench(
+    args: argparse.Namespace,
+    server_url: str,
+    redis_url: str,
+    sources: tuple[str, str],
+    log_dir: Path,
+) -> str:
+    with contextlib.ExitStack() as stack:
+        database_url = stack.enter_context(bench_database(server_url, INSIGHTS_DATABASE))
+        env = {
+            "ENGLOG_DATABASE_URL": database_url,
+            "ENGLOG_REDIS_URL": redis_url,
+            "ENGLOG_JWT_SECRET": secrets.token_urlsafe(48),
+            "ENGLOG_PASSWORD_TIME_COST": "1",
+            "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
+        }
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            phases, floor = run_insights(
+                database_url=database_url,
+                env=env,
+                log_dir=log_dir,
+                runner=runner,
+                worker_counts=args.workers,
+                count=args.insights,
+                sequential=args.sequential,
+            )
+    info = InsightRun(
+        phases=phases,
+        floor=floor,
+        postgres=sources[0],
+        redis=sources[1],
+        count=args.insights,
+        sequential=args.sequential,
+    )
+    return render_insights(info)
+
+
+def run(args: argparse.Namespace) -> str:
+    reports = []
+    with contextlib.ExitStack() as stack:
+        server_url, postgres_source = stack.enter_context(postgres_server())
+        redis_url, redis_source = stack.enter_context(redis_server())
+        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="englog-bench-")))
+        sources = (postgres_source, redis_source)
+        if args.only in (None, "entries"):
+            reports.append(run_entries(args, server_url, redis_url, sources, log_dir))
+        if args.only in (None, "insights"):
+            reports.append(run_insights_bench(args, server_url, redis_url, sources, log_dir))
+    return "\n".join(reports)
 
 
 def main(argv: list[str] | None = None) -> int:

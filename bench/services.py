@@ -68,8 +68,8 @@ def with_database(url: str, name: str) -> str:
 
 
 def _admin_url(server_url: str) -> str:
-    # Never administer englog_bench from a connection to englog_bench itself.
-    if make_url(server_url).database == DATABASE:
+    # Never administer a bench database from a connection to that database itself.
+    if str(make_url(server_url).database).startswith(DATABASE):
         return with_database(server_url, "postgres")
     return server_url
 
@@ -84,11 +84,11 @@ async def _admin(server_url: str, *statements: str) -> None:
 
 
 @contextlib.contextmanager
-def bench_database(server_url: str) -> Iterator[str]:
-    """A fresh `englog_bench` migrated to head; dropped afterwards."""
-    drop = f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'
-    asyncio.run(_admin(server_url, drop, f'CREATE DATABASE "{DATABASE}"'))
-    url = with_database(server_url, DATABASE)
+def bench_database(server_url: str, name: str = DATABASE) -> Iterator[str]:
+    """A fresh database `name` migrated to head; dropped afterwards."""
+    drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    asyncio.run(_admin(server_url, drop, f'CREATE DATABASE "{name}"'))
+    url = with_database(server_url, name)
     try:
         upgrade(url)
         yield url
@@ -160,6 +160,42 @@ def uvicorn_server(name: str, factory: str, env: dict[str, str], log_dir: Path) 
         yield Server(name=name, process=process, port=port, log=log)
     finally:
         _stop(process)
+
+
+@contextlib.contextmanager
+def python_module(
+    name: str, args: list[str], env: dict[str, str], log_dir: Path
+) -> Iterator[Server]:
+    """`python -m <args>` in a child process (a worker, the fake Ollama): no port of its own."""
+    log = log_dir / f"{name}.log"
+    with log.open("wb") as out:
+        # Fixed argv (this interpreter, a module of this repo): no untrusted input.
+        process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", *args],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield Server(name=name, process=process, port=0, log=log)
+    finally:
+        _stop(process)
+
+
+async def wait_for_log(server: Server, text: str) -> str:
+    """The process's log once it contains `text`; BenchError if it dies or takes too long."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        output = server.log.read_text(errors="replace")
+        if text in output:
+            return output
+        code = server.process.poll()
+        if code is not None:
+            raise BenchError(f"{server.name} exited with {code}:\n{server.log_tail()}")
+        await asyncio.sleep(0.05)
+    raise BenchError(f"{server.name} did not log {text!r} in {START_TIMEOUT:.0f} s")
 
 
 async def wait_live(server: Server) -> None:

@@ -123,7 +123,7 @@ class ProgressReporter:
         )
         try:
             response = await client.report_progress(request)
-        except grpc.aio.AioRpcError:
+        except (grpc.aio.AioRpcError, grpc.aio.UsageError):
             return  # progress is best effort; the result is what must arrive
         if not response.lease_held:
             raise LeaseLost
@@ -144,71 +144,75 @@ class Worker:
         self.connected = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Connects, and reconnects with backoff, until `stop` is set."""
-        attempt = 0
-        while not stop.is_set():
-            try:
-                await self._session(stop)
-                attempt = 0
-            except (grpc.aio.AioRpcError, OSError) as exc:
-                self.connected.clear()
-                attempt += 1
-                jitter = random.uniform(0.5, 1.0)  # noqa: S311 - backoff jitter, not security
-                delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt, 6)) * jitter
-                code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else exc
-                logger.warning("API unreachable (%s); retrying in %.1f s", code, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
-        await self._drain()
+        """Connects, and reconnects with backoff, until `stop` is set; then finishes its tasks.
 
-    async def _session(self, stop: asyncio.Event) -> None:
+        One channel for the whole run: grpc reconnects it by itself, so a task that finishes
+        while the API is away reports its result to the API that comes back.
+        """
         async with channel_for(self.settings) as channel:
-            client = WorkerClient(channel)
-            registration = await client.register_worker(
-                pb.RegisterWorkerRequest(
-                    worker_id=str(self.worker_id),
-                    name=self.settings.worker_name,
-                    capabilities=list(self.capabilities),
-                    version=VERSION,
-                    max_concurrent_tasks=self.settings.max_concurrent_tasks,
-                    model=self.model,
-                )
+            attempt = 0
+            while not stop.is_set():
+                try:
+                    await self._session(channel, stop)
+                    attempt = 0
+                except (grpc.aio.AioRpcError, OSError) as exc:
+                    self.connected.clear()
+                    attempt += 1
+                    jitter = random.uniform(0.5, 1.0)  # noqa: S311 - backoff jitter, not security
+                    delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt, 6)) * jitter
+                    code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else exc
+                    logger.warning("API unreachable (%s); retrying in %.1f s", code, delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), delay)
+            await self._drain()
+
+    async def _session(self, channel: grpc.aio.Channel, stop: asyncio.Event) -> None:
+        client = WorkerClient(channel)
+        registration = await client.register_worker(
+            pb.RegisterWorkerRequest(
+                worker_id=str(self.worker_id),
+                name=self.settings.worker_name,
+                capabilities=list(self.capabilities),
+                version=VERSION,
+                max_concurrent_tasks=self.settings.max_concurrent_tasks,
+                model=self.model,
             )
-            self.client = client
-            self.connected.set()
-            logger.info("registered with %s as %s", self.settings.api_grpc_address, self.worker_id)
-            heartbeat = asyncio.create_task(
-                self._heartbeats(client, registration.heartbeat_interval_seconds)
-            )
-            stream = client.stream_tasks(
-                pb.StreamTasksRequest(free_slots=self.settings.max_concurrent_tasks)
-            )
-            stopper = asyncio.create_task(stop.wait())
-            try:
-                while True:
-                    read = asyncio.ensure_future(stream.read())
-                    done, _ = await asyncio.wait(
-                        {read, stopper}, return_when=asyncio.FIRST_COMPLETED
+        )
+        self.client = client
+        self.connected.set()
+        logger.info("registered with %s as %s", self.settings.api_grpc_address, self.worker_id)
+        heartbeat = asyncio.create_task(
+            self._heartbeats(client, registration.heartbeat_interval_seconds)
+        )
+        stream = client.stream_tasks(
+            pb.StreamTasksRequest(free_slots=self.settings.max_concurrent_tasks)
+        )
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            while True:
+                read = asyncio.ensure_future(stream.read())
+                done, _ = await asyncio.wait({read, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if stopper in done:
+                    # Take nothing new; finish what runs while heartbeats keep the leases.
+                    read.cancel()
+                    stream.cancel()
+                    await self._drain()
+                    return
+                message = read.result()
+                if message is grpc.aio.EOF or not isinstance(message, pb.Task):
+                    raise grpc.aio.AioRpcError(
+                        grpc.StatusCode.UNAVAILABLE,
+                        grpc.aio.Metadata(),
+                        grpc.aio.Metadata(),
+                        "stream ended",
                     )
-                    if stopper in done:
-                        read.cancel()
-                        stream.cancel()
-                        return
-                    message = read.result()
-                    if message is grpc.aio.EOF or not isinstance(message, pb.Task):
-                        raise grpc.aio.AioRpcError(
-                            grpc.StatusCode.UNAVAILABLE,
-                            grpc.aio.Metadata(),
-                            grpc.aio.Metadata(),
-                            "stream ended",
-                        )
-                    await self.slots.acquire()
-                    self.running[message.lease_token] = asyncio.create_task(self._execute(message))
-            finally:
-                stopper.cancel()
-                heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
+                await self.slots.acquire()
+                self.running[message.lease_token] = asyncio.create_task(self._execute(message))
+        finally:
+            stopper.cancel()
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
 
     async def _heartbeats(self, client: WorkerClient, interval: int) -> None:
         while True:
@@ -263,8 +267,8 @@ class Worker:
                     if not response.accepted:
                         logger.info("result of %s not accepted (lease moved on)", task.task_id)
                     return
-                except grpc.aio.AioRpcError as exc:
-                    logger.warning("reporting %s failed: %s", task.task_id, exc.code())
+                except (grpc.aio.AioRpcError, grpc.aio.UsageError) as exc:
+                    logger.warning("reporting %s failed: %s", task.task_id, exc)
             await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
         logger.error("gave up reporting %s; its lease will expire and it runs again", task.task_id)
 

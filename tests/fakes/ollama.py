@@ -197,8 +197,12 @@ class FakeOllama:
         self._stop_requested = threading.Event()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Like the real Ollama (Go sets TCP_NODELAY): without it each streamed answer on a
+        # kept-alive connection waits ~40 ms for the client's delayed ACK. Accepted
+        # connections inherit the option from the listening socket on Linux.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._socket.bind((host, port))
         # Listening at once: a client that connects before the server runs waits in the backlog.
         self._socket.listen(128)
