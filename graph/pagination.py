@@ -9,7 +9,7 @@ from datetime import datetime
 
 import strawberry
 
-from db.queries.log_entry import PageCursor
+from db.queries.pagination import PageCursor
 from graph.errors import BadUserInput
 
 

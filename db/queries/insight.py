@@ -20,8 +20,8 @@ from sqlmodel import col
 
 from db.models import Insight
 from db.models.enums import InsightStatus
-from db.queries.log_entry import PageCursor
 from db.queries.metrics import compute_metrics, list_period_entries
+from db.queries.pagination import PageCursor, keyset_page
 from db.queue import enqueue
 
 TASK_KIND = "generate_insight"
@@ -209,22 +209,16 @@ async def list_insights(
 ) -> InsightPage:
     """One page, newest first (created_at DESC, id DESC); the cursor's time is created_at."""
     conditions = _conditions(user_id, kind, status)
-    page_conditions = list(conditions)
-    if after is not None:
-        page_conditions.append(
-            sa.tuple_(col(Insight.created_at), col(Insight.id))
-            < sa.tuple_(after.start_time, after.id)
-        )
-    query = (
-        sa.select(Insight)
-        .where(*page_conditions)
-        .order_by(col(Insight.created_at).desc(), col(Insight.id).desc())
-        .limit(first + 1)
+    rows, has_next = await keyset_page(
+        session,
+        Insight,
+        time_column=col(Insight.created_at),
+        id_column=col(Insight.id),
+        conditions=conditions,
+        first=first,
+        after=after,
     )
-    rows = list((await session.scalars(query)).all())
-    return InsightPage(
-        insights=rows[:first], has_next_page=len(rows) > first, conditions=conditions
-    )
+    return InsightPage(insights=rows, has_next_page=has_next, conditions=conditions)
 
 
 async def count_insights(session: AsyncSession, *, conditions: list[Any]) -> int:

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from db.models import LogEntry, LogEntryTag, Tag
 from db.models.log_entry import SEARCH_CONFIG
+from db.queries.pagination import PageCursor, keyset_page
 from db.queries.tag import ensure_tags
 from db.queue import enqueue_many
 
@@ -46,12 +47,6 @@ class EntryFilter:
     value_ratings: Sequence[str] | None = None
     impact_levels: Sequence[str] | None = None
     search: str | None = None
-
-
-@dataclass(frozen=True)
-class PageCursor:
-    start_time: datetime
-    id: uuid.UUID
 
 
 @dataclass
@@ -104,20 +99,16 @@ async def list_entries(
 ) -> EntryPage:
     """One page, newest first (start_time DESC, id DESC): a stable keyset order."""
     conditions = _conditions(user_id, where)
-    page_conditions = list(conditions)
-    if after is not None:
-        page_conditions.append(
-            sa.tuple_(col(LogEntry.start_time), col(LogEntry.id))
-            < sa.tuple_(after.start_time, after.id)
-        )
-    query = (
-        sa.select(LogEntry)
-        .where(*page_conditions)
-        .order_by(col(LogEntry.start_time).desc(), col(LogEntry.id).desc())
-        .limit(first + 1)
+    rows, has_next = await keyset_page(
+        session,
+        LogEntry,
+        time_column=col(LogEntry.start_time),
+        id_column=col(LogEntry.id),
+        conditions=conditions,
+        first=first,
+        after=after,
     )
-    rows = list((await session.scalars(query)).all())
-    return EntryPage(entries=rows[:first], has_next_page=len(rows) > first, conditions=conditions)
+    return EntryPage(entries=rows, has_next_page=has_next, conditions=conditions)
 
 
 async def count_entries(session: AsyncSession, *, conditions: list[Any]) -> int:
