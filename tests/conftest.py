@@ -29,6 +29,7 @@ TABLES = (
     "refresh_token",
     "insight",
     "task",
+    "event",
     '"user"',
 )
 

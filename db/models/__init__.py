@@ -1,5 +1,6 @@
 """Table models. Importing this package registers every table on SQLModel.metadata."""
 
+from db.models.event import Event
 from db.models.insight import Insight
 from db.models.log_entry import LogEntry, LogEntryTag
 from db.models.project import Project
@@ -8,4 +9,14 @@ from db.models.tag import Tag
 from db.models.task import Task
 from db.models.user import User
 
-__all__ = ["Insight", "LogEntry", "LogEntryTag", "Project", "RefreshToken", "Tag", "Task", "User"]
+__all__ = [
+    "Event",
+    "Insight",
+    "LogEntry",
+    "LogEntryTag",
+    "Project",
+    "RefreshToken",
+    "Tag",
+    "Task",
+    "User",
+]

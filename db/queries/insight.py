@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from db.models import Insight
 from db.models.enums import InsightStatus
+from db.queries.event import INSIGHT, record_event
 from db.queries.metrics import compute_metrics, list_period_entries
 from db.queries.pagination import PageCursor, keyset_page
 from db.queue import enqueue
@@ -126,7 +127,11 @@ async def create_insight(
         )
         .returning(Insight)
     )
-    return (await session.scalars(statement)).one()
+    insight = (await session.scalars(statement)).one()
+    await record_event(
+        session, user_id=user.user_id, topic=INSIGHT, action=insight.status, object_id=insight.id
+    )
+    return insight
 
 
 async def retry_insight(session: AsyncSession, *, insight: Insight, user: Requester) -> Insight:
@@ -171,7 +176,11 @@ async def retry_insight(session: AsyncSession, *, insight: Insight, user: Reques
         .returning(Insight)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return (await session.scalars(statement)).one()
+    retried = (await session.scalars(statement)).one()
+    await record_event(
+        session, user_id=user.user_id, topic=INSIGHT, action=retried.status, object_id=retried.id
+    )
+    return retried
 
 
 async def get_insight(
@@ -236,10 +245,16 @@ async def _transition(
         sa.update(Insight)
         .where(col(Insight.id) == insight_id, col(Insight.status).in_(list(from_)))
         .values(**values, updated_at=sa.func.now())
-        .returning(col(Insight.id))
+        .returning(col(Insight.user_id))
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).first() is not None
+    user_id = (await session.execute(statement)).scalar_one_or_none()
+    if user_id is None:
+        return False
+    await record_event(
+        session, user_id=user_id, topic=INSIGHT, action=str(values["status"]), object_id=insight_id
+    )
+    return True
 
 
 async def mark_insight_running(session: AsyncSession, *, insight_id: uuid.UUID) -> bool:

@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from db.models import LogEntry, LogEntryTag, Tag
 from db.models.log_entry import SEARCH_CONFIG
+from db.queries.event import LOG_ENTRY, record_event, record_events
 from db.queries.pagination import PageCursor, keyset_page
 from db.queries.tag import ensure_tags
 from db.queue import enqueue_many
@@ -169,6 +170,13 @@ async def create_entries(
         user_id=user_id,
         tags_by_entry={entry.id: item.tags for entry, item in zip(created, items, strict=True)},
     )
+    await record_events(
+        session,
+        user_id=user_id,
+        topic=LOG_ENTRY,
+        action="CREATED",
+        object_ids=[entry.id for entry in created],
+    )
     return created
 
 
@@ -217,10 +225,16 @@ async def store_suggestions(
         sa.update(LogEntry)
         .where(col(LogEntry.id) == entry_id)
         .values(suggestions={"tags": list(tags), "skills": list(skills), "model": model})
-        .returning(col(LogEntry.id))
+        .returning(col(LogEntry.user_id))
         .execution_options(synchronize_session=False)
     )
-    return (await session.execute(statement)).first() is not None
+    user_id = (await session.execute(statement)).scalar_one_or_none()
+    if user_id is None:
+        return False
+    await record_event(
+        session, user_id=user_id, topic=LOG_ENTRY, action="ENRICHED", object_id=entry_id
+    )
+    return True
 
 
 async def update_entry(
@@ -246,6 +260,9 @@ async def update_entry(
     if tags is not None:
         await session.execute(sa.delete(LogEntryTag).where(col(LogEntryTag.entry_id) == entry_id))
         await _link_tags(session, user_id=user_id, tags_by_entry={entry_id: tags})
+    await record_event(
+        session, user_id=user_id, topic=LOG_ENTRY, action="UPDATED", object_id=entry_id
+    )
     return entry
 
 
@@ -255,4 +272,9 @@ async def delete_entry(session: AsyncSession, *, user_id: uuid.UUID, entry_id: u
         .where(col(LogEntry.id) == entry_id, col(LogEntry.user_id) == user_id)
         .returning(col(LogEntry.id))
     )
-    return (await session.scalars(statement)).first() is not None
+    if (await session.scalars(statement)).first() is None:
+        return False
+    await record_event(
+        session, user_id=user_id, topic=LOG_ENTRY, action="DELETED", object_id=entry_id
+    )
+    return True

@@ -25,6 +25,7 @@ TABLES = {
     "log_entry_tag",
     "insight",
     "task",
+    "event",
 }
 
 
