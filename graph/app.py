@@ -21,6 +21,7 @@ from db.engine import create_engine, create_session_factory
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.context import AppState
+from graph.events import EventHub
 from graph.grpc_server import requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
 from graph.schema import build_schema
@@ -99,6 +100,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                 time_cost=settings.password_time_cost,
                 memory_cost_kib=settings.password_memory_cost_kib,
             ),
+            hub=EventHub(redis),
         )
         # Start-up leaves ~150k long-lived objects (schema, models, modules) that every full
         # collection would walk again: freezing them cut p99 several-fold in `just bench`.
@@ -113,6 +115,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                 finally:
                     sweeper.cancel()
         finally:
+            await state.hub.close()
             await redis.aclose()
             await engine.dispose()
 

@@ -16,6 +16,7 @@ from strawberry.types import Info as StrawberryInfo
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.errors import Unauthenticated
+from graph.events import EventHub
 from graph.settings import ApiSettings
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class AppState:
     redis: Redis
     tokens: TokenService
     passwords: Passwords
+    hub: EventHub
     grpc_port: int = 0  # the bound port of the worker protocol, once it serves
 
 

@@ -24,6 +24,7 @@ from db.queries import insight as insights
 from db.queries import log_entry as entries
 from graph.context import AppState
 from graph.errors import AppError
+from graph.events import progress_channel, transaction
 from protos.bridge import SESSION_METADATA, generic_handler
 from protos.generated.englog.worker import v1 as pb
 
@@ -138,7 +139,7 @@ class WorkerService:
         while True:
             # Read before looking at the queue: a wake-up that lands in between is not lost.
             generation = self.wakeups.generation
-            async with self.state.db() as session, session.begin():
+            async with transaction(self.state.db, self.state.hub) as session:
                 running = await queue.count_leased(session, owner=owner)
                 leased: list[queue.LeasedTask] = []
                 if running < capacity:
@@ -156,6 +157,8 @@ class WorkerService:
                             )
             # Committed: the lease is durable before the worker hears of it.
             for task in leased:
+                if task.kind == GENERATE_INSIGHT:
+                    await self.state.hub.reset_progress(uuid.UUID(str(task.payload["insight_id"])))
                 yield pb.Task(
                     task_id=str(task.id),
                     kind=task.kind,
@@ -177,13 +180,17 @@ class WorkerService:
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
         async with self.state.db() as session:
-            held = await queue.holds_lease(
-                session,
-                task_id=uuid.UUID(request.task_id),
-                lease_token=uuid.UUID(request.lease_token),
-                owner=str(worker_id),
+            task = await queue.get_task(session, task_id=uuid.UUID(request.task_id))
+        held = (
+            task is not None
+            and task.status == "leased"
+            and str(task.lease_token) == request.lease_token
+            and task.lease_owner == str(worker_id)
+        )
+        if held and task is not None and task.kind == GENERATE_INSIGHT and request.delta:
+            await self.state.hub.append_progress(
+                uuid.UUID(str(task.payload["insight_id"])), request.delta, int(request.percent)
             )
-        # Live delivery of the deltas to subscribers arrives with the subscriptions milestone.
         return pb.ReportProgressResponse(lease_held=held)
 
     async def report_result(
@@ -195,10 +202,11 @@ class WorkerService:
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
         task_id, token = uuid.UUID(request.task_id), uuid.UUID(request.lease_token)
-        async with self.state.db() as session, session.begin():
+        async with transaction(self.state.db, self.state.hub) as session:
             task = await queue.get_task(session, task_id=task_id)
             if task is None:
                 return pb.ReportResultResponse(accepted=False)
+            status: str | None = None
             if request.success is not None:
                 accepted = await queue.complete(session, task_id=task_id, lease_token=token)
                 if accepted:
@@ -228,6 +236,14 @@ class WorkerService:
                 )
         if accepted:
             self.wakeups.wake()  # a slot freed: this process's streams may lease again
+            if task.kind == GENERATE_INSIGHT:
+                insight_id = uuid.UUID(str(task.payload["insight_id"]))
+                if request.success is not None:
+                    await self.state.hub.end_progress(insight_id, "COMPLETED")
+                elif status == "queued":
+                    await self.state.hub.publish(progress_channel(insight_id), {"type": "restart"})
+                else:
+                    await self.state.hub.end_progress(insight_id, "FAILED")
         return pb.ReportResultResponse(accepted=accepted)
 
 
@@ -262,7 +278,7 @@ def _is_uuid(value: str) -> bool:
 
 async def requeue_expired_leases(state: AppState) -> None:
     """Hands expired leases back to the queue, and fails insights whose task died with them."""
-    async with state.db() as session, session.begin():
+    async with transaction(state.db, state.hub) as session:
         for task_id in await queue.requeue_expired(session):
             task = await queue.get_task(session, task_id=task_id)
             if task is not None and task.kind == GENERATE_INSIGHT and task.status == "dead":

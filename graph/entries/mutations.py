@@ -14,6 +14,7 @@ from graph import validation as check
 from graph.context import Info
 from graph.entries.types import CreateLogEntryInput, LogEntry, UpdateLogEntryInput
 from graph.errors import BadUserInput, FieldErrors, NotFound
+from graph.events import transaction
 
 
 def _entry_data(data: CreateLogEntryInput, errors: FieldErrors) -> entries.EntryData | None:
@@ -86,7 +87,7 @@ class EntryMutation:
         user_id = info.context.user_id()
         entry_id = check.target_id(id, "Log entry")
         values, tags = _update_values(input)
-        async with info.context.db() as session, session.begin():
+        async with transaction(info.context.db, info.context.state.hub) as session:
             current = await entries.get_entry(session, user_id=user_id, entry_id=entry_id)
             if current is None:
                 raise NotFound("Log entry")
@@ -109,7 +110,7 @@ class EntryMutation:
     async def delete_log_entry(self, info: Info, id: strawberry.ID) -> bool:
         user_id = info.context.user_id()
         entry_id = check.target_id(id, "Log entry")
-        async with info.context.db() as session, session.begin():
+        async with transaction(info.context.db, info.context.state.hub) as session:
             if not await entries.delete_entry(session, user_id=user_id, entry_id=entry_id):
                 raise NotFound("Log entry")
         return True
@@ -128,7 +129,7 @@ async def _create(
             items.append(item)
     errors.raise_if_any()
     wanted = [(f"{prefix(i)}projectId", item.project_id) for i, item in enumerate(items)]
-    async with info.context.db() as session, session.begin():
+    async with transaction(info.context.db, info.context.state.hub) as session:
         owned = await projects.owned_project_ids(
             session, user_id=user_id, project_ids={p for _, p in wanted if p is not None}
         )

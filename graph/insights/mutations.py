@@ -12,6 +12,7 @@ from db.queries import user as users
 from graph import validation as check
 from graph.context import Info
 from graph.errors import Conflict, FieldErrors, NotFound, Unauthenticated
+from graph.events import transaction
 from graph.insights.types import Insight, RequestInsightInput
 
 MAX_PERIOD_DAYS = 366
@@ -66,7 +67,7 @@ class InsightMutation:
     async def request_insight(self, info: Info, input: RequestInsightInput) -> Insight:
         user_id = info.context.user_id()
         request = _request(input)
-        async with info.context.db() as session, session.begin():
+        async with transaction(info.context.db, info.context.state.hub) as session:
             user = await _requester(session, user_id)
             if request.project_ids:
                 owned = await projects.owned_project_ids(
@@ -84,7 +85,7 @@ class InsightMutation:
     async def retry_insight(self, info: Info, id: strawberry.ID) -> Insight:
         user_id = info.context.user_id()
         insight_id = check.target_id(id, "Insight")
-        async with info.context.db() as session, session.begin():
+        async with transaction(info.context.db, info.context.state.hub) as session:
             row = await insights.get_insight(
                 session, user_id=user_id, insight_id=insight_id, for_update=True
             )

@@ -1,0 +1,292 @@
+"""Redis pub/sub between API processes: channel names, publish, one subscription a channel.
+
+Redis only carries the news. PostgreSQL holds the events (db/queries/event.py); a
+subscriber that may have missed some (it resumed, or Redis went away) reads them there.
+Each process keeps ONE Redis subscription per channel however many sockets listen, fans
+messages out to bounded per-subscriber queues, and unsubscribes when the last one leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.queries.event import PENDING_KEY, EventRecord
+
+logger = logging.getLogger("englog.events")
+
+DEFAULT_QUEUE_SIZE = 256
+RECONNECT_MAX_SECONDS = 5.0
+# Put on every subscriber's queue after Redis came back: anything may have been missed.
+RESYNC: dict[str, Any] = {"type": "resync"}
+
+
+def user_channel(user_id: uuid.UUID) -> str:
+    return f"englog:user:{user_id}"
+
+
+def progress_channel(insight_id: uuid.UUID) -> str:
+    return f"englog:insight:{insight_id}:progress"
+
+
+PROGRESS_TTL_SECONDS = 3600
+_APPEND_PROGRESS = """
+local length = redis.call('APPEND', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])
+redis.call('PUBLISH', ARGV[3], cjson.encode({
+    type = 'progress', delta = ARGV[1], percent = tonumber(ARGV[2]),
+    offset = length - string.len(ARGV[1])
+}))
+return length
+"""
+
+
+def _text_key(insight_id: uuid.UUID) -> str:
+    return f"englog:insight:{insight_id}:text"
+
+
+def _percent_key(insight_id: uuid.UUID) -> str:
+    return f"englog:insight:{insight_id}:percent"
+
+
+class SlowConsumer(Exception):
+    """A subscriber fell `queue_size` messages behind and was dropped."""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    channel: str
+    queue: asyncio.Queue[dict[str, Any]]
+    overflowed: bool = field(default=False)
+
+    def offer(self, message: dict[str, Any]) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            # Never block the fan-out for one slow reader: drop it, tell it why.
+            self.overflowed = True
+
+    async def get(self) -> dict[str, Any]:
+        if self.overflowed and self.queue.empty():
+            raise SlowConsumer(f"fell more than {self.queue.maxsize} messages behind")
+        return await self.queue.get()
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            yield await self.get()
+
+
+class EventHub:
+    """This process's window on Redis pub/sub."""
+
+    def __init__(self, redis: Redis, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self.redis = redis
+        self.queue_size = queue_size
+        self._subscribers: dict[str, set[Subscriber]] = {}
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._wanted_changed = asyncio.Event()
+
+    # -- publishing ---------------------------------------------------------------------
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> bool:
+        """Publishes; False (logged) when Redis is away: the event is in PostgreSQL anyway."""
+        try:
+            await self.redis.publish(channel, json.dumps(message, separators=(",", ":")))
+        except (RedisError, OSError) as exc:
+            logger.warning("publish to %s failed (%s); subscribers will resync", channel, exc)
+            return False
+        return True
+
+    async def publish_events(self, events: Sequence[EventRecord]) -> None:
+        for event in events:
+            await self.publish(
+                user_channel(event.user_id),
+                {
+                    "type": "event",
+                    "id": event.id,
+                    "topic": event.topic,
+                    "action": event.action,
+                    "object_id": str(event.object_id),
+                },
+            )
+
+    # -- insight progress: the text so far in Redis, deltas on the progress channel ------
+
+    async def append_progress(self, insight_id: uuid.UUID, delta: str, percent: int) -> None:
+        """Appends a delta to the text so far and publishes it, atomically (one Lua script).
+
+        The message carries the byte offset the delta starts at, so a late subscriber that
+        read the text so far can tell which live deltas it already has.
+        """
+        try:
+            await self.redis.eval(
+                _APPEND_PROGRESS,
+                2,
+                _text_key(insight_id),
+                _percent_key(insight_id),
+                delta,
+                str(percent),
+                progress_channel(insight_id),
+                str(PROGRESS_TTL_SECONDS),
+            )
+        except (RedisError, OSError) as exc:
+            logger.warning("progress of %s not published (%s)", insight_id, exc)
+
+    async def progress_so_far(self, insight_id: uuid.UUID) -> tuple[str, int]:
+        try:
+            text, percent = await self.redis.mget(_text_key(insight_id), _percent_key(insight_id))
+        except (RedisError, OSError) as exc:
+            logger.warning("progress of %s unreadable (%s)", insight_id, exc)
+            return "", 0
+        return (_text(text) if text else ""), int(percent or 0)
+
+    async def reset_progress(self, insight_id: uuid.UUID) -> None:
+        """A new attempt starts from an empty text."""
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.delete(_text_key(insight_id), _percent_key(insight_id))
+
+    async def end_progress(self, insight_id: uuid.UUID, status: str) -> None:
+        await self.publish(progress_channel(insight_id), {"type": "end", "status": status})
+
+    # -- subscribing --------------------------------------------------------------------
+
+    @property
+    def channels(self) -> set[str]:
+        return {channel for channel, subscribers in self._subscribers.items() if subscribers}
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
+        """A subscriber to `channel` for the duration (subscribed in Redis once this returns)."""
+        subscriber = Subscriber(channel, asyncio.Queue(self.queue_size))
+        async with self._lock:
+            first = not self._subscribers.get(channel)
+            self._subscribers.setdefault(channel, set()).add(subscriber)
+            if first:
+                await self._redis_subscribe(channel)
+        try:
+            yield subscriber
+        finally:
+            async with self._lock:
+                remaining = self._subscribers.get(channel, set())
+                remaining.discard(subscriber)
+                if not remaining:
+                    self._subscribers.pop(channel, None)
+                    await self._redis_unsubscribe(channel)
+
+    async def _redis_subscribe(self, channel: str) -> None:
+        try:
+            if self._pubsub is None:
+                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+            await self._pubsub.subscribe(channel)
+        except (RedisError, OSError) as exc:
+            # The reader reconnects and subscribes to every wanted channel again.
+            logger.warning("subscribe to %s failed (%s); will retry", channel, exc)
+        self._ensure_reader()
+
+    async def _redis_unsubscribe(self, channel: str) -> None:
+        if self._pubsub is None:
+            return
+        with contextlib.suppress(RedisError, OSError):
+            await self._pubsub.unsubscribe(channel)
+
+    def _ensure_reader(self) -> None:
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(), name="englog-event-hub")
+
+    async def _read(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                pubsub = self._pubsub
+                if pubsub is None or not self._subscribers:
+                    await asyncio.sleep(0.05)
+                    if not self._subscribers:
+                        return
+                    continue
+                message = await pubsub.get_message(timeout=1.0)
+                delay = 0.1
+                if message is None or message.get("type") != "message":
+                    continue
+                self._dispatch(_text(message["channel"]), message["data"])
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                logger.warning("Redis subscription lost (%s); reconnecting", exc)
+                await asyncio.sleep(delay)
+                delay = min(RECONNECT_MAX_SECONDS, delay * 2)
+                await self._resubscribe()
+
+    async def _resubscribe(self) -> None:
+        async with self._lock:
+            old, self._pubsub = self._pubsub, None
+            if old is not None:
+                with contextlib.suppress(Exception):
+                    await old.aclose()  # type: ignore[no-untyped-call]
+            wanted = list(self.channels)
+            if not wanted:
+                return
+            try:
+                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                await self._pubsub.subscribe(*wanted)
+            except (RedisError, OSError):
+                self._pubsub = None
+                raise
+            # Back: whatever was published meanwhile is in PostgreSQL, not here.
+            for channel in wanted:
+                for subscriber in self._subscribers.get(channel, ()):
+                    subscriber.offer(RESYNC)
+
+    def _dispatch(self, channel: str, data: bytes | str) -> None:
+        try:
+            message = json.loads(data)
+        except ValueError:
+            logger.warning("ignored a malformed message on %s", channel)
+            return
+        for subscriber in list(self._subscribers.get(channel, ())):
+            subscriber.offer(message)
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        self._subscribers.clear()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+@contextlib.asynccontextmanager
+async def transaction(
+    db: async_sessionmaker[AsyncSession], hub: EventHub
+) -> AsyncIterator[AsyncSession]:
+    """One transaction; the events it recorded are published once (and only if) it commits."""
+    async with db() as session:
+        async with session.begin():
+            yield session
+        events: list[EventRecord] = session.info.pop(PENDING_KEY, [])
+    if events:
+        await hub.publish_events(events)
