@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -14,7 +15,7 @@ from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
 from graph.auth.passwords import Passwords
-from graph.auth.tokens import TokenService
+from graph.auth.tokens import Claims, TokenService
 from graph.errors import Unauthenticated
 from graph.events import EventHub
 from graph.settings import ApiSettings
@@ -35,6 +36,9 @@ class AppState:
     passwords: Passwords
     hub: EventHub
     grpc_port: int = 0  # the bound port of the worker protocol, once it serves
+    # Whether a valid token has been revoked (the denylist); None: nothing is revoked yet.
+    # Websockets ask it at connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS.
+    is_revoked: Callable[[Claims], Awaitable[bool]] | None = None
 
 
 @dataclass

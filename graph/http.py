@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from cross_web import HTTPException
 from starlette.requests import Request
@@ -12,8 +12,11 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
+from graph import ws
 from graph.context import AppState, Context
 from graph.loaders import Loaders
 
@@ -47,14 +50,28 @@ class SubResponse(Response):
 
 
 class GraphQLView(GraphQL[Context, None]):
+    """Also the websocket endpoint: graphql-transport-ws only, with graph.ws's policy."""
+
+    graphql_transport_ws_handler_class = ws.GraphQLTransportWSHandler
+
     def __init__(self, state_key: str = "englog", **kwargs: Any) -> None:
+        # Only the protocol whose connection policy graph.ws implements: the legacy
+        # graphql-ws would skip the expiry and the counting (and HTTP streaming stays off).
+        kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         super().__init__(**kwargs)
         self.state_key = state_key
+
+    def _state(self, request: Request | WebSocket) -> AppState:
+        state: AppState = getattr(request.state, self.state_key)
+        return state
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None
     ) -> Context:
-        state: AppState = getattr(request.state, self.state_key)
+        state = self._state(request)
+        if isinstance(request, WebSocket):
+            # Authenticated by connection_init (on_ws_connect), never by handshake headers.
+            return ws.create_context(state, request)
         context = Context(
             state=state,
             request=request,
@@ -63,6 +80,18 @@ class GraphQLView(GraphQL[Context, None]):
         )
         context.loaders = Loaders.create(state.db, context.user_id)
         return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        await ws.authenticate(context)
+        return cast(UnsetType, UNSET)  # an ack without a payload
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # Asked for cross-origin handshakes only (no Origin header, or the API's own origin,
+        # is always allowed). An empty list means any origin in development, none in
+        # production.
+        if not self.allowed_origins and not self._state(request).settings.production:
+            return True
+        return super().is_websocket_origin_allowed(request, origin)
 
     async def get_sub_response(self, request: Request | WebSocket) -> SubResponse:
         response = SubResponse()

@@ -12,9 +12,11 @@ from graph.auth.mutations import AuthMutation
 from graph.auth.queries import AuthQuery
 from graph.entries.mutations import EntryMutation
 from graph.entries.queries import EntryQuery
+from graph.entries.subscriptions import EntrySubscription
 from graph.errors import ErrorCodes
 from graph.insights.mutations import InsightMutation
 from graph.insights.queries import InsightQuery
+from graph.insights.subscriptions import InsightSubscription
 from graph.metrics.queries import MetricsQuery
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
@@ -29,6 +31,13 @@ class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery, InsightQuery, Metrics
 
 @strawberry.type(description="Change the signed-in user's data (and sign up or in).")
 class Mutation(AuthMutation, ProjectMutation, TagMutation, EntryMutation, InsightMutation):
+    pass
+
+
+@strawberry.type(
+    description="Live, resumable streams of the signed-in user's changes (websockets)."
+)
+class Subscription(InsightSubscription, EntrySubscription):
     pass
 
 
@@ -49,6 +58,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+import json
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_allowed_origins
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev-secret-change-me"})
 DEV_JWT_SECRET = "dev-secret-change-me"  # noqa: S105 - the placeholder production refuses
@@ -50,7 +52,32 @@ class ApiSettings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     introspection: bool | None = None  # None: on in development, off in production
     graphiql: bool | None = None
-    allowed_origins: list[str] = Field(default_factory=list)
+    # Browser origins whose pages may open the /graphql websocket: a JSON list or
+    # comma-separated. Empty: any origin in development, none (but same-origin) in production.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Websockets (graphql-transport-ws): server pings, how often a live connection's token is
+    # checked against the denylist, and the caps per connection and per user (all processes).
+    ws_ping_seconds: float = Field(default=15.0, gt=0)
+    ws_auth_recheck_seconds: float = Field(default=60.0, gt=0)
+    ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
+    ws_max_connections_per_user: int = Field(default=10, ge=1)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        normalize_allowed_origins(value)  # the view's own check, at start-up: ValueError if bad
+        return value
 
     @property
     def production(self) -> bool:

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator, Sequence
+
+import sqlalchemy as sa
+import strawberry
+from sqlmodel import col
+
+from db.models import Insight as InsightRow
+from db.models.enums import InsightStatus
+from db.queries import event as events
+from db.queries import insight as insights
+from graph import validation as check
+from graph.context import Info
+from graph.errors import NotFound
+from graph.events import progress_channel
+from graph.insights.types import Insight
+from graph.subscriptions import follow
+
+FINAL = {InsightStatus.COMPLETED.value, InsightStatus.FAILED.value}
+
+
+@strawberry.type(description="A status change of one of the user's insights.")
+class InsightEvent:
+    cursor: str = strawberry.field(
+        description="Pass it as `since` to resume right after this event."
+    )
+    insight: Insight = strawberry.field(description="The insight, with `status` as of this event.")
+
+
+@strawberry.type(description="Text the model wrote since the last message, while it writes.")
+class InsightProgress:
+    insight_id: strawberry.ID = strawberry.field(description="The insight being written.")
+    status: InsightStatus = strawberry.field(description="RUNNING while text comes; then final.")
+    delta: str | None = strawberry.field(
+        description="New text (the first message carries all the text so far); null on status "
+        "messages."
+    )
+    percent: int = strawberry.field(description="Estimated progress, 0–100.")
+
+
+async def _insight_events(info: Info, batch: Sequence[events.EventRecord]) -> list[InsightEvent]:
+    ids = list({event.object_id for event in batch})
+    async with info.context.db() as session:
+        rows = {
+            row.id: row
+            for row in (
+                await session.scalars(sa.select(InsightRow).where(col(InsightRow.id).in_(ids)))
+            ).all()
+        }
+    delivered = []
+    for event in batch:
+        row = rows.get(event.object_id)
+        if row is None:
+            continue
+        insight = Insight.from_model(row)
+        insight.status = InsightStatus(event.action)
+        delivered.append(InsightEvent(cursor=str(event.id), insight=insight))
+    return delivered
+
+
+@strawberry.type
+class InsightSubscription:
+    @strawberry.subscription(
+        description="Every status change of the user's insights. With `since` (a cursor), "
+        "first everything that changed after it, then live: no gap, no duplicate."
+    )
+    async def insight_events(
+        self, info: Info, since: str | None = None
+    ) -> AsyncGenerator[InsightEvent, None]:
+        async def load(batch: Sequence[events.EventRecord]) -> list[InsightEvent]:
+            return await _insight_events(info, batch)
+
+        async for item in follow(info, topic=events.INSIGHT, since=since, load=load):
+            yield item
+
+    @strawberry.subscription(
+        description="The model's text as it writes one insight: first the text so far, then "
+        "each delta; completes when the insight is COMPLETED or FAILED."
+    )
+    async def insight_progress(
+        self, info: Info, id: strawberry.ID
+    ) -> AsyncGenerator[InsightProgress, None]:
+        user_id = info.context.user_id()
+        insight_id = check.target_id(id, "Insight")
+        state = info.context.state
+        hub = state.hub
+        async with state.db() as session:
+            if await insights.get_insight(session, user_id=user_id, insight_id=insight_id) is None:
+                raise NotFound("Insight")
+        async with hub.subscribe(progress_channel(insight_id)) as live:
+            # Subscribed first: the end (or a delta) after the checks below is not missed.
+            status = await _status(info, insight_id)
+            if status in FINAL:
+                yield InsightProgress(
+                    insight_id=id, status=InsightStatus(status), delta=None, percent=100
+                )
+                return
+            text, percent = await hub.progress_so_far(insight_id)
+            known = len(text.encode())
+            if text:
+                yield _running(id, text, percent)
+            while True:
+                message = await live.get()
+                kind = message.get("type")
+                if kind == "progress":
+                    delta = str(message.get("delta", ""))
+                    offset = int(str(message.get("offset", 0)))
+                    if offset >= known:
+                        known = offset + len(delta.encode())
+                        yield _running(id, delta, int(str(message.get("percent", 0))))
+                elif kind == "restart":
+                    known = 0
+                    yield InsightProgress(
+                        insight_id=id, status=InsightStatus.PENDING, delta=None, percent=0
+                    )
+                elif kind in ("end", "resync"):
+                    status = await _status(info, insight_id)
+                    if status in FINAL:
+                        yield InsightProgress(
+                            insight_id=id, status=InsightStatus(status), delta=None, percent=100
+                        )
+                        return
+                    text, percent = await hub.progress_so_far(insight_id)
+                    missing = text.encode()[known:].decode(errors="ignore")
+                    if missing:
+                        known = len(text.encode())
+                        yield _running(id, missing, percent)
+
+
+def _running(insight_id: strawberry.ID, delta: str, percent: int) -> InsightProgress:
+    return InsightProgress(
+        insight_id=insight_id, status=InsightStatus.RUNNING, delta=delta, percent=percent
+    )
+
+
+async def _status(info: Info, insight_id: uuid.UUID) -> str:
+    async with info.context.db() as session:
+        row = await insights.load_insight(session, insight_id=insight_id)
+    return row.status if row is not None else InsightStatus.FAILED.value

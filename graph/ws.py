@@ -1,0 +1,317 @@
+"""Websockets on /graphql (graphql-transport-ws): who may connect, for how long, how many.
+
+- `connection_init` carries `{"authorization": "Bearer <accessToken>"}`; the HTTP headers of
+  the handshake are not looked at. A missing, invalid, expired, revoked or non-access token,
+  or a user already at ENGLOG_WS_MAX_CONNECTIONS_PER_USER, is refused with 4403.
+- A connection lives no longer than its token: it is closed with 4403 "Token expired" at the
+  token's expiry, and with 4403 "Token revoked" when `AppState.is_revoked` says so (asked at
+  connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS).
+- The server pings every ENGLOG_WS_PING_SECONDS (Strawberry pings only on the legacy
+  protocol), and answers client pings with pongs as Strawberry does.
+
+Why 4403 for all of these: it is the protocol's code for "this connection is not allowed",
+and the graphql-ws reference client retries it with back-off, calling `connectionParams`
+again, so a client that refreshed its token reconnects by itself. 4401 is the protocol's
+code for a subscribe before connection_ack, and that client never retries it; 4429 means
+"too many connection_init messages" there and is fatal too. The close reason says which.
+
+Caps: Strawberry answers a subscribe beyond ENGLOG_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION (it
+counts every in-flight operation) with an `error` message and keeps the socket open. The
+connections of a user are counted in Redis for all API processes (see below); when Redis is
+unreachable connections are let in and a warning is logged. The browser-origin allow-list is
+GraphQLView's (graph/http.py), checked before the handshake is accepted.
+
+Context: the connection's Context is built once and authenticated by connection_init. Each
+operation runs with its own copy of it (DataLoaders of its own, the token decoded again), and
+that copy gets fresh DataLoaders after every `next` it sends, so each subscription event is
+resolved with loaders of its own, as each HTTP request is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+import uuid
+from contextlib import suppress
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
+
+from graph.auth.tokens import Claims
+from graph.context import AppState, Context
+from graph.errors import Unauthenticated
+from graph.loaders import Loaders
+
+logger = logging.getLogger("englog.ws")
+
+FORBIDDEN = 4403
+INTERNAL_SERVER_ERROR = 4500
+REDIS_TIMEOUT = 1.0  # a connection_init never waits longer than this on the counter
+MIN_SLOT_TTL = 30.0
+
+
+class Rejected(Exception):
+    """connection_init refused: the socket is closed with this code and reason."""
+
+    def __init__(self, reason: str, code: int = FORBIDDEN) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclasses.dataclass(eq=False)
+class WebSocketContext(Context):
+    """A websocket's Context, built once per connection and authenticated by connection_init."""
+
+    connection_params: dict[str, object] | None = None  # the connection_init payload
+    claims: Claims | None = None  # of the access token the connection was accepted with
+    slot: str | None = None  # this connection's member in the user's set of connections
+
+
+def create_context(state: AppState, websocket: WebSocket) -> WebSocketContext:
+    context = WebSocketContext(state=state, request=websocket, response=None)
+    context.loaders = Loaders.create(state.db, context.user_id)
+    return context
+
+
+async def is_revoked(state: AppState, claims: Claims) -> bool:
+    """AppState.is_revoked, failing open: an unavailable denylist does not cut users off."""
+    if state.is_revoked is None:
+        return False
+    try:
+        return await state.is_revoked(claims)
+    except Exception:  # the token still expires on time; availability wins here
+        logger.warning("token revocation check failed; treating the token as valid", exc_info=True)
+        return False
+
+
+async def authenticate(context: Context) -> None:
+    """on_ws_connect: admit the connection_init's bearer, or raise Rejected."""
+    if not isinstance(context, WebSocketContext):  # get_context builds one for every socket
+        raise Rejected("Forbidden")
+    params = context.connection_params or {}
+    header = next((value for key, value in params.items() if key.lower() == "authorization"), None)
+    if not isinstance(header, str) or not header.strip():
+        raise Rejected("Missing authorization")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Rejected("Expected 'Bearer <accessToken>'")
+    state = context.state
+    try:
+        claims = state.tokens.decode(token.strip(), "access")
+    except Unauthenticated as exc:
+        raise Rejected(str(exc)) from None  # "Token expired" or "Invalid token"
+    if await is_revoked(state, claims):
+        raise Rejected("Token revoked")
+    slot = uuid.uuid4().hex
+    if not await acquire_slot(state, claims.user_id, slot):
+        raise Rejected("Too many connections")
+    context.authorization = header.strip()
+    context.claims = claims
+    context.slot = slot
+
+
+# --- connections per user, counted across API processes ---------------------------------
+#
+# A sorted set per user: one member per live connection, scored with the time it lapses
+# unless its ping loop refreshes it. A process that dies without closing its sockets leaves
+# members that lapse on their own, instead of a counter that stays high forever (an INCR/DECR
+# counter would, as long as any of the user's sockets kept refreshing its TTL). Scores are
+# the API processes' clocks: NTP-level skew is nothing against a TTL of 30 s or more.
+
+_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+def connections_key(user_id: uuid.UUID) -> str:
+    return f"englog:ws:connections:{user_id}"
+
+
+def slot_ttl(state: AppState) -> float:
+    return max(3 * state.settings.ws_ping_seconds, MIN_SLOT_TTL)
+
+
+async def acquire_slot(state: AppState, user_id: uuid.UUID, slot: str) -> bool:
+    """Whether the user is under the cap (the slot is then taken); True if Redis is away."""
+    ttl = slot_ttl(state)
+    now = time.time()
+    script = state.redis.register_script(_ACQUIRE)
+    args: list[str | float] = [
+        now,
+        now + ttl,
+        slot,
+        state.settings.ws_max_connections_per_user,
+        int(ttl * 1000),
+    ]
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT):
+            taken = await script(keys=[connections_key(user_id)], args=args)
+    except (RedisError, OSError, TimeoutError):
+        logger.warning(
+            "websocket connection counter unavailable: connection allowed", exc_info=True
+        )
+        return True
+    return bool(taken)
+
+
+async def refresh_slot(state: AppState, user_id: uuid.UUID, slot: str) -> None:
+    """Keeps a live connection counted (and counts it again if Redis lost it)."""
+    ttl = slot_ttl(state)
+    key = connections_key(user_id)
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT):
+            async with state.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(key, {slot: time.time() + ttl})
+                pipe.pexpire(key, int(ttl * 1000))
+                await pipe.execute()
+    except (RedisError, OSError, TimeoutError):
+        logger.debug("could not refresh a websocket connection slot", exc_info=True)
+
+
+async def release_slot(state: AppState, user_id: uuid.UUID, slot: str) -> None:
+    try:
+        async with asyncio.timeout(REDIS_TIMEOUT):
+            await state.redis.zrem(connections_key(user_id), slot)
+    except (RedisError, OSError, TimeoutError):  # the member lapses by itself
+        logger.debug("could not release a websocket connection slot", exc_info=True)
+
+
+# --- the protocol handler -------------------------------------------------------------------
+
+# The context of the operation running in the current task (see GraphQLTransportWSHandler).
+_operation_context: ContextVar[Context | None] = ContextVar("englog_ws_operation", default=None)
+
+
+class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's graphql-transport-ws handler, plus EngLog's connection policy."""
+
+    connection_context: Context
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = self.connection_context.state.settings
+        self.max_subscriptions_per_connection = settings.ws_max_subscriptions_per_connection
+        self.connection_init_wait_timeout = timedelta(
+            seconds=settings.ws_connection_init_timeout_seconds
+        )
+        self.watchers: list[asyncio.Task[None]] = []
+        self.closing = False
+
+    # Strawberry reads `self.context` wherever it needs one. Inside an operation's task that
+    # is the operation's own copy, so concurrent operations never share DataLoaders.
+    @property
+    def context(self) -> Context:
+        context = _operation_context.get()
+        return self.connection_context if context is None else context
+
+    @context.setter
+    def context(self, value: Context) -> None:
+        self.connection_context = value
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        context = dataclasses.replace(self.connection_context, _user_id=None)
+        context.loaders = Loaders.create(context.db, context.user_id)
+        _operation_context.set(context)  # this task's own: run_operation is its top level
+        await super().run_operation(operation)
+
+    async def send_message(self, message: Message) -> None:
+        context = _operation_context.get()
+        if context is not None and message["type"] == "next":
+            # The next event is resolved only once this frame is out: it gets loaders of its
+            # own, so nothing cached while resolving one event is served for another.
+            context.loaders = Loaders.create(context.db, context.user_id)
+        await super().send_message(message)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except Rejected as rejection:
+            logger.info("websocket connection_init refused: %s", rejection.reason)
+            await self.close(rejection.code, rejection.reason)
+            return
+        except WebSocketDisconnected:
+            raise  # the peer left before the ack: nothing to answer
+        except Exception:
+            logger.exception("websocket connection_init failed")
+            await self.close(INTERNAL_SERVER_ERROR, "Internal server error")
+            return
+        if self.connection_acknowledged and not self.watchers:
+            self.watch()
+
+    def watch(self) -> None:
+        """Once acknowledged: pings, and the close at expiry or revocation."""
+        context = self.connection_context
+        assert isinstance(context, WebSocketContext)
+        assert context.claims is not None
+        for job in (
+            self.keep_alive(context),
+            self.close_at_expiry(context.claims),
+            self.recheck_revocation(context.state, context.claims),
+        ):
+            task = asyncio.create_task(job)
+            task.add_done_callback(self._task_done)
+            self.watchers.append(task)
+
+    async def keep_alive(self, context: WebSocketContext) -> None:
+        state = context.state
+        assert context.claims is not None
+        while True:
+            await asyncio.sleep(state.settings.ws_ping_seconds)
+            try:
+                await self.send_message({"type": "ping"})
+            except (WebSocketDisconnected, RuntimeError):  # closed meanwhile: shutdown follows
+                return
+            if context.slot is not None:
+                await refresh_slot(state, context.claims.user_id, context.slot)
+
+    async def close_at_expiry(self, claims: Claims) -> None:
+        await asyncio.sleep(max(0.0, (claims.expires_at - datetime.now(UTC)).total_seconds()))
+        await self.close(FORBIDDEN, "Token expired")
+
+    async def recheck_revocation(self, state: AppState, claims: Claims) -> None:
+        while True:
+            await asyncio.sleep(state.settings.ws_auth_recheck_seconds)
+            if await is_revoked(state, claims):
+                await self.close(FORBIDDEN, "Token revoked")
+                return
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        # The peer may be gone already, or Strawberry may have closed first.
+        with suppress(WebSocketDisconnected, WebSocketDisconnect, RuntimeError):
+            await self.websocket.close(code=code, reason=reason)
+
+    async def shutdown(self) -> None:
+        for task in self.watchers:
+            task.cancel()
+        if self.watchers:
+            await asyncio.wait(self.watchers)
+        context = self.connection_context
+        try:
+            await super().shutdown()
+        finally:
+            if isinstance(context, WebSocketContext) and context.claims and context.slot:
+                await release_slot(context.state, context.claims.user_id, context.slot)

@@ -1,0 +1,108 @@
+"""An acknowledged socket lives as long as its token, is pinged, and answers pings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from graph.auth.tokens import Claims, TokenService
+from tests.factories import Api
+from tests.graph.ws.conftest import ME, Server, eventually, logged_in, me_answers, ws_client
+
+
+@pytest.fixture
+def revoked(server: Server) -> Iterator[set[uuid.UUID]]:
+    """Users whose tokens the denylist (AppState.is_revoked) says are revoked."""
+    users: set[uuid.UUID] = set()
+
+    async def is_revoked(claims: Claims) -> bool:
+        return claims.user_id in users
+
+    server.state.is_revoked = is_revoked
+    try:
+        yield users
+    finally:
+        server.state.is_revoked = None
+
+
+async def test_the_server_closes_the_socket_when_its_token_expires(
+    server: Server, http: Api
+) -> None:
+    account = await http.sign_up()
+    tokens = TokenService(
+        secret=server.state.settings.jwt_secret,
+        access_ttl=timedelta(seconds=2),
+        refresh_ttl=timedelta(days=1),
+    )
+    short = tokens.issue_access(uuid.UUID(account.user_id)).token
+    async with logged_in(server, short) as client:
+        assert await client.execute(ME) == me_answers(account.email)
+        assert await client.closed(within=10) == (4403, "Token expired")
+    await eventually(lambda: server.connections(account.user_id), 0)
+
+
+async def test_the_server_closes_the_socket_when_its_token_is_revoked(
+    server: Server, http: Api, revoked: set[uuid.UUID]
+) -> None:
+    account = await http.sign_up()
+    async with logged_in(server, account.access_token) as client:
+        assert await client.execute(ME) == me_answers(account.email)
+        revoked.add(uuid.UUID(account.user_id))
+        assert await client.closed() == (4403, "Token revoked")
+    await eventually(lambda: server.connections(account.user_id), 0)
+
+
+async def test_a_revoked_token_is_refused_at_connection_init(
+    server: Server, http: Api, revoked: set[uuid.UUID]
+) -> None:
+    account = await http.sign_up()
+    revoked.add(uuid.UUID(account.user_id))
+    async with ws_client(server) as client:
+        await client.init({"authorization": f"Bearer {account.access_token}"})
+        assert await client.closed() == (4403, "Token revoked")
+    assert await server.connections(account.user_id) == 0
+
+
+async def test_a_failing_revocation_check_lets_the_connection_in(server: Server, http: Api) -> None:
+    # The token still expires on time; an unavailable denylist must not cut everyone off.
+    async def is_revoked(claims: Claims) -> bool:
+        raise ConnectionError("denylist unavailable")
+
+    account = await http.sign_up()
+    server.state.is_revoked = is_revoked
+    try:
+        async with logged_in(server, account.access_token) as client:
+            assert await client.execute(ME) == me_answers(account.email)
+    finally:
+        server.state.is_revoked = None
+
+
+async def test_other_users_stay_connected_when_one_token_is_revoked(
+    server: Server, http: Api, revoked: set[uuid.UUID]
+) -> None:
+    kept, revoked_account = await http.sign_up(), await http.sign_up()
+    async with (
+        logged_in(server, kept.access_token) as stays,
+        logged_in(server, revoked_account.access_token) as goes,
+    ):
+        revoked.add(uuid.UUID(revoked_account.user_id))
+        assert await goes.closed() == (4403, "Token revoked")
+        assert await stays.execute(ME) == me_answers(kept.email)
+
+
+async def test_the_server_pings_an_acknowledged_socket(server: Server, http: Api) -> None:
+    account = await http.sign_up()
+    async with logged_in(server, account.access_token) as client:
+        for _ in range(3):  # every ENGLOG_WS_PING_SECONDS (0.2 s here), and nothing else
+            assert await client.next_raw() == {"type": "ping"}
+
+
+async def test_a_client_ping_is_answered_with_a_pong(server: Server, http: Api) -> None:
+    account = await http.sign_up()
+    async with logged_in(server, account.access_token) as client:
+        await client.send({"type": "ping", "payload": {"sent": 1}})
+        assert await client.receive() == {"type": "pong"}
+        assert await client.execute(ME) == me_answers(account.email)
