@@ -103,9 +103,9 @@ _ids = itertools.count(1)
 
 
 @asynccontextmanager
-async def graphql_ws(server: LiveServer, token: str) -> AsyncIterator[ClientConnection]:
-    """A socket past connection_ack, authenticated the way DESIGN.md says."""
-    async with connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as socket_:  # type: ignore[list-item]
+async def graphql_ws(ws_url: str, token: str) -> AsyncIterator[ClientConnection]:
+    """A socket to ws://…/graphql past connection_ack, authenticated the way DESIGN.md says."""
+    async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket_:  # type: ignore[list-item]
         await socket_.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )

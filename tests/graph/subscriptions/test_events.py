@@ -44,7 +44,7 @@ async def test_insight_events_follow_an_insight_from_pending_to_completed(
     server: LiveServer, http: Api
 ) -> None:
     account = await http.sign_up()
-    async with graphql_ws(server, account.access_token) as socket_:
+    async with graphql_ws(server.ws_url, account.access_token) as socket_:
         events = await subscribe(socket_, INSIGHT_EVENTS)
         await asyncio.sleep(0)  # the subscription is registered before the request below
         insight_id = await _request_when_subscribed(http, account, server)
@@ -81,7 +81,7 @@ async def test_resume_with_since_replays_missed_events_then_continues_live(
 ) -> None:
     account = await http.sign_up()
     first = await create_entry(http, account, "first")
-    async with graphql_ws(server, account.access_token) as socket_:
+    async with graphql_ws(server.ws_url, account.access_token) as socket_:
         replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
         event = await replay.next()
         assert event["logEntryEvents"]["entryId"] == first
@@ -89,7 +89,7 @@ async def test_resume_with_since_replays_missed_events_then_continues_live(
     # Offline: these are missed live and must come back on resume.
     second = await create_entry(http, account, "second")
     await http.data(DELETE, {"id": first}, account.access_token)
-    async with graphql_ws(server, account.access_token) as socket_:
+    async with graphql_ws(server.ws_url, account.access_token) as socket_:
         resumed = await subscribe(socket_, ENTRY_EVENTS, {"since": cursor})
         missed = [(await resumed.next())["logEntryEvents"] for _ in range(2)]
         assert [(e["action"], e["entryId"]) for e in missed] == [
@@ -115,7 +115,7 @@ async def test_events_written_during_the_replay_arrive_once_and_in_order(
         {"inputs": inputs},
         account.access_token,
     )
-    async with graphql_ws(server, account.access_token) as socket_:
+    async with graphql_ws(server.ws_url, account.access_token) as socket_:
         replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
         # Written while the replay is being read and delivered.
         writers = asyncio.gather(*(create_entry(http, account, f"new {i}") for i in range(20)))
@@ -134,7 +134,7 @@ async def test_events_written_during_the_replay_arrive_once_and_in_order(
 
 async def test_a_user_receives_only_their_own_events(server: LiveServer, http: Api) -> None:
     ada, bob = await http.sign_up(), await http.sign_up()
-    async with graphql_ws(server, bob.access_token) as socket_:
+    async with graphql_ws(server.ws_url, bob.access_token) as socket_:
         events = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
         await create_entry(http, ada, "ada's secret")
         await request_insight(http, ada)
@@ -149,8 +149,8 @@ async def test_the_redis_subscription_ends_with_the_last_listener(
     account = await http.sign_up()
     channel = f"englog:user:{account.user_id}"
     async with (
-        graphql_ws(server, account.access_token) as one,
-        graphql_ws(server, account.access_token) as two,
+        graphql_ws(server.ws_url, account.access_token) as one,
+        graphql_ws(server.ws_url, account.access_token) as two,
     ):
         await subscribe(one, ENTRY_EVENTS)
         await subscribe(two, INSIGHT_EVENTS)
@@ -195,7 +195,7 @@ async def test_insight_progress_gives_a_late_joiner_the_text_so_far_then_deltas(
 
         await progress("Your week ", 1, 10)
         await progress("was good", 2, 40)
-        async with graphql_ws(server, account.access_token) as socket_:
+        async with graphql_ws(server.ws_url, account.access_token) as socket_:
             late = await subscribe(socket_, PROGRESS, {"id": insight_id})
             assert (await late.next())["insightProgress"] == {
                 "insightId": insight_id,
@@ -222,10 +222,29 @@ async def test_insight_progress_of_another_users_insight_is_not_found(
 ) -> None:
     ada, bob = await http.sign_up(), await http.sign_up()
     insight_id = await request_insight(http, ada)
-    async with graphql_ws(server, bob.access_token) as socket_:
+    async with graphql_ws(server.ws_url, bob.access_token) as socket_:
         spy = await subscribe(socket_, PROGRESS, {"id": insight_id})
         message = await spy.message()
         assert message["type"] == "error" or (
             message["type"] == "next"
             and message["payload"]["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         ), message
+
+
+async def test_a_subscriber_that_never_reads_stays_bounded(server: LiveServer, http: Api) -> None:
+    account = await http.sign_up()
+    channel = f"englog:user:{account.user_id}"
+    async with graphql_ws(server.ws_url, account.access_token) as socket_:
+        await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+        for _ in range(200):
+            if server.state.hub.channels == {channel}:
+                break
+            await asyncio.sleep(0.02)
+        bulk = "mutation($inputs: [CreateLogEntryInput!]!) { createLogEntries(inputs: $inputs) { id } }"
+        for batch in range(4):  # 2,000 events, and this socket reads none of them
+            inputs = [entry_input(batch * 500 + i, title=f"e{i}") for i in range(500)]
+            await http.data(bulk, {"inputs": inputs}, account.access_token)
+        subscribers = server.state.hub._subscribers.get(channel, set())
+        # Whatever the socket did not take is at most one queue's worth, never all 2,000.
+        assert subscribers
+        assert all(s.queue.qsize() <= server.state.hub.queue_size for s in subscribers)

@@ -1,0 +1,113 @@
+"""Live delivery across processes: two `englog api` processes sharing PostgreSQL and Redis,
+a worker on the first, dashboards on the second."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.processes import Launcher
+from tests.e2e.support import request_insight
+from tests.factories import Api, entry_input
+from tests.graph.subscriptions.conftest import graphql_ws, subscribe
+from tests.graph.test_events_hub import RedisProcess
+
+pytestmark = pytest.mark.slow
+
+MODEL = "englog-fake:1b"
+TOKENS = ["Your ", "week ", "was ", "steady: ", "the ", "deploy ", "is ", "fixed."]
+SUGGESTION = json.dumps({"tags": ["deploys"], "skills": ["debugging"]})
+INSIGHT_EVENTS = "subscription { insightEvents { cursor insight { id status } } }"
+PROGRESS = "subscription($id: ID!) { insightProgress(id: $id) { status delta } }"
+ENTRY_EVENTS = """
+subscription($since: String) { logEntryEvents(since: $since) { cursor action entry { title } } }
+"""
+CREATE = "mutation($input: CreateLogEntryInput!) { createLogEntry(input: $input) { id } }"
+
+
+def ws_url(base_url: str) -> str:
+    return base_url.replace("http://", "ws://") + "/graphql"
+
+
+async def test_a_dashboard_on_another_api_process_sees_the_insight_and_its_text(
+    launcher: Launcher,
+) -> None:
+    fake = await launcher.fake_ollama(
+        {"models": [MODEL], "tokens": TOKENS, "token_delay": 0.3, "structured_reply": SUGGESTION}
+    )
+    first = await launcher.api(name="api-1")
+    second = await launcher.api(name="api-2")
+    await launcher.worker(first, {"ENGLOG_OLLAMA_HOST": fake.url, "ENGLOG_OLLAMA_MODEL": MODEL})
+    async with httpx.AsyncClient(base_url=first.base_url, timeout=30) as client:
+        api = Api(client)
+        account = await api.sign_up()
+        async with contextlib.AsyncExitStack() as sockets:
+            socket_ = await sockets.enter_async_context(
+                graphql_ws(ws_url(second.base_url), account.access_token)
+            )
+            events = await subscribe(socket_, INSIGHT_EVENTS)
+            await asyncio.sleep(0.5)  # let the subscription reach Redis before the request
+            insight_id = await request_insight(api, account)
+            statuses = []
+            progress = None
+            while not statuses or statuses[-1] != "COMPLETED":
+                event = (await events.next(timeout=30))["insightEvents"]["insight"]
+                assert event["id"] == insight_id
+                statuses.append(event["status"])
+                if event["status"] == "RUNNING":
+                    # A second dashboard joins while the model writes.
+                    late = await sockets.enter_async_context(
+                        graphql_ws(ws_url(second.base_url), account.access_token)
+                    )
+                    progress = await subscribe(late, PROGRESS, {"id": insight_id})
+            assert statuses == ["PENDING", "RUNNING", "COMPLETED"]
+            assert progress is not None
+            text = ""
+            while True:
+                item = (await progress.next(timeout=30))["insightProgress"]
+                if item["status"] == "COMPLETED":
+                    break
+                text += item["delta"]
+            # Joined late (after RUNNING): the text so far first, then the rest; all of it.
+            assert text == "".join(TOKENS)
+
+
+async def test_events_missed_while_redis_restarts_are_recovered_from_postgresql(
+    launcher: Launcher, tmp_path: Path
+) -> None:
+    redis = RedisProcess(tmp_path)
+    redis.start()
+    try:
+        env = {"ENGLOG_REDIS_URL": f"redis://127.0.0.1:{redis.port}/0"}
+        writer = await launcher.api(env, name="api-writer")
+        reader = await launcher.api(env, name="api-reader")
+        async with httpx.AsyncClient(base_url=writer.base_url, timeout=30) as client:
+            api = Api(client)
+            account = await api.sign_up()
+
+            async def create(title: str) -> None:
+                await api.data(CREATE, {"input": entry_input(title=title)}, account.access_token)
+
+            async with graphql_ws(ws_url(reader.base_url), account.access_token) as socket_:
+                events = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+                await create("before")
+                assert (await events.next())["logEntryEvents"]["entry"] == {"title": "before"}
+                redis.stop()
+                # Written (and committed) while Redis is down: nobody hears of them live.
+                await create("during 1")
+                await create("during 2")
+                redis.start()
+                titles = []
+                while len(titles) < 3:
+                    event = (await events.next(timeout=60))["logEntryEvents"]
+                    titles.append(event["entry"]["title"])
+                    if len(titles) == 2:
+                        await create("after")
+                assert titles == ["during 1", "during 2", "after"]
+    finally:
+        redis.stop()
