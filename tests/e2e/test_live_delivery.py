@@ -53,7 +53,7 @@ async def test_a_dashboard_on_another_api_process_sees_the_insight_and_its_text(
             events = await subscribe(socket_, INSIGHT_EVENTS)
             await asyncio.sleep(0.5)  # let the subscription reach Redis before the request
             insight_id = await request_insight(api, account)
-            statuses = []
+            statuses: list[str] = []
             progress = None
             while not statuses or statuses[-1] != "COMPLETED":
                 event = (await events.next(timeout=30))["insightEvents"]["insight"]
@@ -102,7 +102,7 @@ async def test_events_missed_while_redis_restarts_are_recovered_from_postgresql(
                 await create("during 1")
                 await create("during 2")
                 redis.start()
-                titles = []
+                titles: list[str] = []
                 while len(titles) < 3:
                     event = (await events.next(timeout=60))["logEntryEvents"]
                     titles.append(event["entry"]["title"])

@@ -240,7 +240,9 @@ async def test_a_subscriber_that_never_reads_stays_bounded(server: LiveServer, h
             if server.state.hub.channels == {channel}:
                 break
             await asyncio.sleep(0.02)
-        bulk = "mutation($inputs: [CreateLogEntryInput!]!) { createLogEntries(inputs: $inputs) { id } }"
+        bulk = (
+            "mutation($inputs: [CreateLogEntryInput!]!) { createLogEntries(inputs: $inputs) {id} }"
+        )
         for batch in range(4):  # 2,000 events, and this socket reads none of them
             inputs = [entry_input(batch * 500 + i, title=f"e{i}") for i in range(500)]
             await http.data(bulk, {"inputs": inputs}, account.access_token)
