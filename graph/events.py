@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries.event import PENDING_KEY, EventRecord
+from graph.errors import SLOW_CONSUMER, AppError
 
 logger = logging.getLogger("englog.events")
 
@@ -61,8 +62,10 @@ def _percent_key(insight_id: uuid.UUID) -> str:
     return f"englog:insight:{insight_id}:percent"
 
 
-class SlowConsumer(Exception):
-    """A subscriber fell `queue_size` messages behind and was dropped."""
+class SlowConsumer(AppError):
+    """A subscriber fell `queue_size` messages behind and was dropped (resume with `since`)."""
+
+    code = SLOW_CONSUMER
 
 
 @dataclass(eq=False)
