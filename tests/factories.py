@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -182,3 +185,24 @@ async def serve(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://englog.test") as client:
             yield client
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_json(value: dict[str, Any]) -> str:
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def access_claims(user_id: str, **overrides: Any) -> dict[str, Any]:
+    now = int(datetime.now(UTC).timestamp())
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "jti": str(uuid.uuid4()),
+        "typ": "access",
+        "iat": now,
+        "exp": now + 900,
+    }
+    claims.update(overrides)
+    return claims

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +12,7 @@ from jose import jwt
 
 from graph.auth.tokens import TokenService
 from graph.settings import ApiSettings
-from tests.factories import Account, Api
+from tests.factories import Account, Api, access_claims, b64url_json
 
 ME = "{ me { id email } }"
 
@@ -31,30 +29,9 @@ mutation LogOut($refreshToken: String!) { logOut(refreshToken: $refreshToken) }
 INVALID = {"message": "Invalid token", "path": ["me"], "extensions": {"code": "UNAUTHENTICATED"}}
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_json(value: dict[str, Any]) -> str:
-    return b64url(json.dumps(value, separators=(",", ":")).encode())
-
-
 def unverified_payload(token: str) -> dict[str, Any]:
     payload: dict[str, Any] = jwt.get_unverified_claims(token)
     return payload
-
-
-def access_claims(user_id: str, **overrides: Any) -> dict[str, Any]:
-    now = int(datetime.now(UTC).timestamp())
-    claims: dict[str, Any] = {
-        "sub": user_id,
-        "jti": str(uuid.uuid4()),
-        "typ": "access",
-        "iat": now,
-        "exp": now + 900,
-    }
-    claims.update(overrides)
-    return claims
 
 
 def token_service(settings: ApiSettings, *, ttl: timedelta) -> TokenService:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,33 +10,17 @@ import pytest
 from jose import jwt
 
 from graph.auth.tokens import TokenService
-from tests.factories import Account, Api
+from tests.factories import Account, Api, access_claims, b64url_json
 from tests.graph.ws.conftest import ME, Server, logged_in, me_answers, ws_client
 
 SECRET = "test-secret-that-is-long-enough-for-hs256!"  # make_settings' jwt_secret
 
 
-def _b64url_json(value: dict[str, Any]) -> str:
-    raw = json.dumps(value, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _claims(user_id: str, **overrides: Any) -> dict[str, Any]:
-    now = int(datetime.now(UTC).timestamp())
-    claims: dict[str, Any] = {
-        "sub": user_id,
-        "jti": str(uuid.uuid4()),
-        "typ": "access",
-        "iat": now,
-        "exp": now + 900,
-    }
-    claims.update(overrides)
-    return claims
-
-
 def _expired(account: Account) -> str:
     now = int(datetime.now(UTC).timestamp())
-    return str(jwt.encode(_claims(account.user_id, iat=now - 120, exp=now - 60), SECRET, "HS256"))
+    return str(
+        jwt.encode(access_claims(account.user_id, iat=now - 120, exp=now - 60), SECRET, "HS256")
+    )
 
 
 def _refresh(account: Account) -> str:
@@ -49,13 +31,13 @@ def _refresh(account: Account) -> str:
 
 
 def _alg_none(account: Account) -> str:
-    header = _b64url_json({"alg": "none", "typ": "JWT"})
-    return f"{header}.{_b64url_json(_claims(account.user_id))}."
+    header = b64url_json({"alg": "none", "typ": "JWT"})
+    return f"{header}.{b64url_json(access_claims(account.user_id))}."
 
 
 def _other_secret(account: Account) -> str:
     return str(
-        jwt.encode(_claims(account.user_id), "another-secret-that-is-long-enough!!", "HS256")
+        jwt.encode(access_claims(account.user_id), "another-secret-that-is-long-enough!!", "HS256")
     )
 
 
