@@ -1,5 +1,7 @@
-"""`uv run just bench [--only entries|insights] [options]`: the logEntries page against a plain
-Starlette floor, and the insight pipeline (API, task queue, worker processes, fake Ollama)."""
+"""`uv run just bench [--only entries|insights|subscriptions] [options]`: the logEntries page
+against a plain Starlette floor, the insight pipeline (API, task queue, worker processes, fake
+Ollama), and insightEvents fan-out to many websockets against a plain websocket broadcast (only
+with `--only subscriptions`: it takes minutes)."""
 
 from __future__ import annotations
 
@@ -33,9 +35,11 @@ from bench.services import (
     wait_live,
 )
 from bench.sqlcount import SqlCounts, count_page_sql
+from bench.subscriptions import render_subscriptions, run_subscriptions
 from graph.settings import ApiSettings
 
 INSIGHTS_DATABASE = "englog_bench_insights"
+SUBSCRIPTIONS_DATABASE = "englog_bench_subscriptions"
 
 
 def _bounded(kind: type[float] | type[int], low: float, high: float) -> Any:
@@ -79,9 +83,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("entries", "insights"),
+        choices=("entries", "insights", "subscriptions"),
         default=None,
-        help="run one benchmark: the logEntries page or the insight pipeline (default: both)",
+        help="run one benchmark: the logEntries page, the insight pipeline or insightEvents "
+        "fan-out (default: the first two)",
+    )
+    parser.add_argument(
+        "--subscribers",
+        type=_subscriber_counts,
+        default=(1000,),
+        help="numbers of websocket subscribers to measure, comma-separated (default 1000)",
     )
     parser.add_argument(
         "--insights",
@@ -111,6 +122,16 @@ def _worker_counts(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError("a comma-separated list of numbers") from None
     if not counts or not all(1 <= count <= 16 for count in counts):
         raise argparse.ArgumentTypeError("each between 1 and 16")
+    return counts
+
+
+def _subscriber_counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of numbers") from None
+    if not counts or not all(4 <= count <= 10_000 for count in counts):
+        raise argparse.ArgumentTypeError("each between 4 and 10000")
     return counts
 
 
@@ -296,6 +317,30 @@ def run_insights_bench(
     return render_insights(info)
 
 
+def run_subscriptions_bench(
+    args: argparse.Namespace,
+    server_url: str,
+    redis_url: str,
+    sources: tuple[str, str],
+    log_dir: Path,
+) -> str:
+    with contextlib.ExitStack() as stack:
+        database_url = stack.enter_context(bench_database(server_url, SUBSCRIPTIONS_DATABASE))
+        env = {
+            "ENGLOG_DATABASE_URL": database_url,
+            "ENGLOG_REDIS_URL": redis_url,
+            "ENGLOG_JWT_SECRET": secrets.token_urlsafe(48),
+            "ENGLOG_PASSWORD_TIME_COST": "1",
+            "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
+            "ENGLOG_GRPC_PORT": str(free_port()),
+        }
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            phases = run_subscriptions(
+                env=env, log_dir=log_dir, runner=runner, counts=args.subscribers
+            )
+    return render_subscriptions(phases, sources)
+
+
 def run(args: argparse.Namespace) -> str:
     reports = []
     with contextlib.ExitStack() as stack:
@@ -307,6 +352,8 @@ def run(args: argparse.Namespace) -> str:
             reports.append(run_entries(args, server_url, redis_url, sources, log_dir))
         if args.only in (None, "insights"):
             reports.append(run_insights_bench(args, server_url, redis_url, sources, log_dir))
+        if args.only == "subscriptions":
+            reports.append(run_subscriptions_bench(args, server_url, redis_url, sources, log_dir))
     return "\n".join(reports)
 
 
