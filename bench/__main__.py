@@ -247,16 +247,8 @@ def run_entries(
     secret = secrets.token_urlsafe(48)
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(bench_database(server_url))
-        env = {
-            "ENGLOG_DATABASE_URL": database_url,
-            "ENGLOG_REDIS_URL": redis_url,
-            "ENGLOG_JWT_SECRET": secret,
-            # Only the seeding sign-up hashes a password; it is not what is measured.
-            "ENGLOG_PASSWORD_TIME_COST": "1",
-            "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
-            # The API serves the worker protocol too; a free port keeps it off anyone else's.
-            "ENGLOG_GRPC_PORT": str(free_port()),
-        }
+        # The API serves the worker protocol too; a free port keeps it off anyone else's.
+        env = {**api_env(database_url, redis_url, secret), "ENGLOG_GRPC_PORT": str(free_port())}
         api = stack.enter_context(uvicorn_server("graphql", "bench.api_app:create", env, log_dir))
         baseline = stack.enter_context(
             uvicorn_server("baseline", "bench.baseline:create", env, log_dir)
@@ -280,6 +272,18 @@ def run_entries(
     return render(info, phases, sql)
 
 
+def api_env(database_url: str, redis_url: str, secret: str) -> dict[str, str]:
+    """What every benchmarked API process is configured with."""
+    return {
+        "ENGLOG_DATABASE_URL": database_url,
+        "ENGLOG_REDIS_URL": redis_url,
+        "ENGLOG_JWT_SECRET": secret,
+        # Only seeding sign-ups hash a password; that is not what is measured.
+        "ENGLOG_PASSWORD_TIME_COST": "1",
+        "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
+    }
+
+
 def run_insights_bench(
     args: argparse.Namespace,
     server_url: str,
@@ -289,13 +293,7 @@ def run_insights_bench(
 ) -> str:
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(bench_database(server_url, INSIGHTS_DATABASE))
-        env = {
-            "ENGLOG_DATABASE_URL": database_url,
-            "ENGLOG_REDIS_URL": redis_url,
-            "ENGLOG_JWT_SECRET": secrets.token_urlsafe(48),
-            "ENGLOG_PASSWORD_TIME_COST": "1",
-            "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
-        }
+        env = api_env(database_url, redis_url, secrets.token_urlsafe(48))
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             phases, floor = run_insights(
                 database_url=database_url,
@@ -327,11 +325,7 @@ def run_subscriptions_bench(
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(bench_database(server_url, SUBSCRIPTIONS_DATABASE))
         env = {
-            "ENGLOG_DATABASE_URL": database_url,
-            "ENGLOG_REDIS_URL": redis_url,
-            "ENGLOG_JWT_SECRET": secrets.token_urlsafe(48),
-            "ENGLOG_PASSWORD_TIME_COST": "1",
-            "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
+            **api_env(database_url, redis_url, secrets.token_urlsafe(48)),
             "ENGLOG_GRPC_PORT": str(free_port()),
         }
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
