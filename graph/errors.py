@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import GraphQLError
+from sqlalchemy import exc as sa_exc
 from strawberry.extensions import SchemaExtension
 
 logger = logging.getLogger("englog.graph")
@@ -136,6 +138,16 @@ def _classify(error: GraphQLError) -> dict[str, Any]:
     return {"code": GRAPHQL_VALIDATION_FAILED}
 
 
+def _unavailable(error: BaseException) -> bool:
+    """Whether an error means "PostgreSQL (or the pool) cannot be reached now", not a bug."""
+    if isinstance(error, (sa_exc.TimeoutError, sa_exc.OperationalError, ConnectionError)):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    # A refused, reset or timed-out connect, or a name that does not resolve.
+    return isinstance(error, (TimeoutError, socket.gaierror))
+
+
 class ErrorCodes(SchemaExtension):
     """Gives every error a code and masks unexpected ones (logging them with a reference id)."""
 
@@ -161,6 +173,16 @@ class ErrorCodes(SchemaExtension):
             if not (error.extensions and "code" in error.extensions):
                 error.extensions = {**(error.extensions or {}), **_classify(error)}
             return error
+        if _unavailable(original):
+            logger.warning("a dependency is unavailable at %s: %r", error.path, original)
+            return GraphQLError(
+                "The service is temporarily unavailable; try again shortly",
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": SERVICE_UNAVAILABLE},
+            )
         reference = uuid.uuid4().hex
         logger.error("unexpected error %s in %s", reference, error.path, exc_info=original)
         return GraphQLError(

@@ -6,6 +6,7 @@ import httpx
 import pytest
 import strawberry
 from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
 
 from englog.certs import write_certificates
 from graph.errors import ErrorCodes, NotFound
@@ -41,6 +42,24 @@ async def test_ready_is_503_and_health_degraded_when_the_database_is_unreachable
         {"ready": False, "database": "unavailable", "redis": "ok"},
     )
     assert (health.status_code, health.json()["status"]) == (503, "degraded")
+
+
+async def test_operations_answer_service_unavailable_while_the_database_is_unreachable(
+    redis_url: str,
+) -> None:
+    settings = make_settings("postgresql://postgres@127.0.0.1:1/none", redis_url)
+    async with serve(settings) as client:
+        response = await client.post(
+            "/graphql",
+            json={
+                "query": 'mutation { logIn(email: "a@b.io", password: "long enough") '
+                "{ accessToken } }"
+            },
+        )
+    assert response.status_code == 200
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert error["message"] == "The service is temporarily unavailable; try again shortly"
 
 
 async def test_health_reports_redis_down_but_stays_ready(database_url: str) -> None:
@@ -149,3 +168,25 @@ def test_unexpected_errors_are_masked_and_expected_ones_keep_their_code(
         "Thing not found",
         {"code": "NOT_FOUND"},
     )
+
+
+def test_an_exhausted_pool_is_service_unavailable_but_other_os_errors_stay_internal() -> None:
+    @strawberry.type
+    class Query:
+        @strawberry.field
+        def pool(self) -> int:
+            raise sa_exc.TimeoutError("QueuePool limit of size 10 overflow 10 reached")
+
+        @strawberry.field
+        def file(self) -> int:
+            raise FileNotFoundError("/etc/englog/secret")
+
+    schema = strawberry.Schema(query=Query, extensions=[ErrorCodes])
+    pool = schema.execute_sync("{ pool }")
+    assert pool.errors is not None
+    assert pool.errors[0].extensions == {"code": "SERVICE_UNAVAILABLE"}
+    file = schema.execute_sync("{ file }")
+    assert file.errors is not None
+    assert file.errors[0].extensions is not None
+    assert file.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"
+    assert "/etc/englog" not in file.errors[0].message
