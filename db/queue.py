@@ -353,14 +353,22 @@ async def get_task(session: AsyncSession, *, task_id: uuid.UUID) -> Task | None:
     return (await session.scalars(sa.select(Task).where(col(Task.id) == task_id))).one_or_none()
 
 
+async def leased_task(
+    session: AsyncSession, *, task_id: uuid.UUID, lease_token: uuid.UUID, owner: str
+) -> Task | None:
+    """The task, when `owner` holds its current lease with this token; else None."""
+    query = sa.select(Task).where(
+        *_current_lease(task_id, lease_token), col(Task.lease_owner) == owner
+    )
+    return (await session.scalars(query)).one_or_none()
+
+
 async def holds_lease(
     session: AsyncSession, *, task_id: uuid.UUID, lease_token: uuid.UUID, owner: str
 ) -> bool:
     """Whether `owner` holds the current lease of the task with this token."""
-    query = sa.select(col(Task.id)).where(
-        *_current_lease(task_id, lease_token), col(Task.lease_owner) == owner
-    )
-    return (await session.execute(query)).first() is not None
+    task = await leased_task(session, task_id=task_id, lease_token=lease_token, owner=owner)
+    return task is not None
 
 
 async def count_leased(session: AsyncSession, *, owner: str) -> int:

@@ -25,6 +25,7 @@ from db.queries import log_entry as entries
 from graph.context import AppState
 from graph.errors import AppError
 from graph.events import progress_channel, transaction
+from graph.validation import parse_uuid
 from protos.bridge import SESSION_METADATA, generic_handler
 from protos.generated.englog.worker import v1 as pb
 
@@ -120,7 +121,7 @@ class WorkerService:
         self, request: pb.HeartbeatRequest, context: Context
     ) -> pb.HeartbeatResponse:
         worker_id = await self._worker_id(context)
-        tokens = {uuid.UUID(token) for token in request.lease_tokens if _is_uuid(token)}
+        tokens = {token for token in map(parse_uuid, request.lease_tokens) if token is not None}
         async with self.state.db() as session, session.begin():
             held = await queue.extend_leases(
                 session,
@@ -175,29 +176,28 @@ class WorkerService:
         self, request: pb.ReportProgressRequest, context: Context
     ) -> pb.ReportProgressResponse:
         worker_id = await self._worker_id(context)
-        if not (_is_uuid(request.task_id) and _is_uuid(request.lease_token)):
+        if parse_uuid(request.task_id) is None or parse_uuid(request.lease_token) is None:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
         async with self.state.db() as session:
-            task = await queue.get_task(session, task_id=uuid.UUID(request.task_id))
-        held = (
-            task is not None
-            and task.status == "leased"
-            and str(task.lease_token) == request.lease_token
-            and task.lease_owner == str(worker_id)
-        )
-        if held and task is not None and task.kind == GENERATE_INSIGHT and request.delta:
+            task = await queue.leased_task(
+                session,
+                task_id=uuid.UUID(request.task_id),
+                lease_token=uuid.UUID(request.lease_token),
+                owner=str(worker_id),
+            )
+        if task is not None and task.kind == GENERATE_INSIGHT and request.delta:
             await self.state.hub.append_progress(
                 uuid.UUID(str(task.payload["insight_id"])), request.delta, int(request.percent)
             )
-        return pb.ReportProgressResponse(lease_held=held)
+        return pb.ReportProgressResponse(lease_held=task is not None)
 
     async def report_result(
         self, request: pb.ReportResultRequest, context: Context
     ) -> pb.ReportResultResponse:
         await self._worker_id(context)
-        if not (_is_uuid(request.task_id) and _is_uuid(request.lease_token)):
+        if parse_uuid(request.task_id) is None or parse_uuid(request.lease_token) is None:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
@@ -266,14 +266,6 @@ async def _apply_success(
             skills=list(success.suggested_skills),
             model=success.model,
         )
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 async def requeue_expired_leases(state: AppState) -> None:
