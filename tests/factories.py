@@ -6,6 +6,7 @@ import asyncio
 import base64
 import itertools
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -206,3 +207,10 @@ def access_claims(user_id: str, **overrides: Any) -> dict[str, Any]:
     }
     claims.update(overrides)
     return claims
+
+
+def free_port() -> int:
+    """A loopback port free right now (whoever needs it binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -12,7 +12,6 @@ import contextlib
 import itertools
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Mapping
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.factories import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -36,13 +37,6 @@ API_TIMINGS = {
 }
 REGISTERED = "registered with"  # the worker's log line once the API accepted it
 UNREACHABLE = "API unreachable"  # the worker's log line when a connection attempt fails
-
-
-def free_port() -> int:
-    """A loopback port free right now (the process binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def child_env(env: Mapping[str, str]) -> dict[str, str]:

