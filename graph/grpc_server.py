@@ -39,6 +39,11 @@ KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY)
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
+def _insight_id(payload: dict[str, Any]) -> uuid.UUID:
+    """The insight a generate_insight task's payload is about."""
+    return uuid.UUID(str(payload["insight_id"]))
+
+
 def _job_message(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """The Task's oneof `job` from a task payload (the fields of worker/jobs.py)."""
     if kind == GENERATE_INSIGHT:
@@ -154,12 +159,12 @@ class WorkerService:
                     for task in leased:
                         if task.kind == GENERATE_INSIGHT:
                             await insights.mark_insight_running(
-                                session, insight_id=uuid.UUID(str(task.payload["insight_id"]))
+                                session, insight_id=_insight_id(task.payload)
                             )
             # Committed: the lease is durable before the worker hears of it.
             for task in leased:
                 if task.kind == GENERATE_INSIGHT:
-                    await self.state.hub.reset_progress(uuid.UUID(str(task.payload["insight_id"])))
+                    await self.state.hub.reset_progress(_insight_id(task.payload))
                 yield pb.Task(
                     task_id=str(task.id),
                     kind=task.kind,
@@ -189,7 +194,7 @@ class WorkerService:
             )
         if task is not None and task.kind == GENERATE_INSIGHT and request.delta:
             await self.state.hub.append_progress(
-                uuid.UUID(str(task.payload["insight_id"])), request.delta, int(request.percent)
+                _insight_id(task.payload), request.delta, int(request.percent)
             )
         return pb.ReportProgressResponse(lease_held=task is not None)
 
@@ -221,7 +226,7 @@ class WorkerService:
                 )
                 accepted = status is not None
                 if accepted and task.kind == GENERATE_INSIGHT:
-                    insight_id = uuid.UUID(str(task.payload["insight_id"]))
+                    insight_id = _insight_id(task.payload)
                     if status == "queued":
                         await insights.requeue_insight(
                             session, insight_id=insight_id, error=request.failure.reason
@@ -237,7 +242,7 @@ class WorkerService:
         if accepted:
             self.wakeups.wake()  # a slot freed: this process's streams may lease again
             if task.kind == GENERATE_INSIGHT:
-                insight_id = uuid.UUID(str(task.payload["insight_id"]))
+                insight_id = _insight_id(task.payload)
                 if request.success is not None:
                     await self.state.hub.end_progress(insight_id, "COMPLETED")
                 elif status == "queued":
@@ -253,7 +258,7 @@ async def _apply_success(
     if kind == GENERATE_INSIGHT:
         await insights.complete_insight(
             session,
-            insight_id=uuid.UUID(str(payload["insight_id"])),
+            insight_id=_insight_id(payload),
             content=success.content,
             model=success.model,
             generation={key: int(value) for key, value in success.stats.items()},
@@ -276,7 +281,7 @@ async def requeue_expired_leases(state: AppState) -> None:
             if task is not None and task.kind == GENERATE_INSIGHT and task.status == "dead":
                 await insights.fail_insight(
                     session,
-                    insight_id=uuid.UUID(str(task.payload["insight_id"])),
+                    insight_id=_insight_id(task.payload),
                     error="the worker stopped answering (lease expired) too many times",
                 )
 
