@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 
+from strawberry.types.unset import UnsetType
+
 from graph.errors import FieldErrors, NotFound
 
 MAX_TITLE = 200
@@ -33,6 +35,11 @@ _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 @cache
 def _timezones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+def given(value: object) -> bool:
+    """Whether a partial-update field was sent at all (null counts: it clears)."""
+    return not isinstance(value, UnsetType)
 
 
 def text(

@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
-from strawberry.types.unset import UnsetType
 
 from db.models.enums import ImpactLevel, ValueRating
 from db.queries import log_entry as entries
@@ -145,18 +144,15 @@ def _update_values(data: UpdateLogEntryInput) -> tuple[dict[str, Any], list[str]
     errors = FieldErrors()
     values: dict[str, Any] = {}
 
-    def given(value: object) -> bool:
-        return not isinstance(value, UnsetType)
-
     def not_null(field: str, value: object) -> bool:
         if value is None:
             errors.add(field, "must not be null")
             return False
         return True
 
-    if given(data.title) and not_null("title", data.title):
+    if check.given(data.title) and not_null("title", data.title):
         values["title"] = check.text(errors, "title", data.title, max_len=check.MAX_TITLE)
-    if given(data.description):
+    if check.given(data.description):
         values["description"] = check.text(
             errors,
             "description",
@@ -165,10 +161,10 @@ def _update_values(data: UpdateLogEntryInput) -> tuple[dict[str, Any], list[str]
             required=False,
             multiline=True,
         )
-    if given(data.type) and not_null("type", data.type):
+    if check.given(data.type) and not_null("type", data.type):
         assert data.type is not None
         values["type"] = data.type.value
-    if given(data.project_id):
+    if check.given(data.project_id):
         if data.project_id is None:
             values["project_id"] = None
         else:
@@ -176,18 +172,18 @@ def _update_values(data: UpdateLogEntryInput) -> tuple[dict[str, Any], list[str]
             if project_id is None:
                 errors.add("projectId", "must be an ID")
             values["project_id"] = project_id
-    if given(data.start_time) and not_null("startTime", data.start_time):
+    if check.given(data.start_time) and not_null("startTime", data.start_time):
         values["start_time"] = check.aware(errors, "startTime", data.start_time)
-    if given(data.end_time) and not_null("endTime", data.end_time):
+    if check.given(data.end_time) and not_null("endTime", data.end_time):
         values["end_time"] = check.aware(errors, "endTime", data.end_time)
-    if given(data.value_rating) and not_null("valueRating", data.value_rating):
+    if check.given(data.value_rating) and not_null("valueRating", data.value_rating):
         assert data.value_rating is not None
         values["value_rating"] = data.value_rating.value
-    if given(data.impact_level) and not_null("impactLevel", data.impact_level):
+    if check.given(data.impact_level) and not_null("impactLevel", data.impact_level):
         assert data.impact_level is not None
         values["impact_level"] = data.impact_level.value
     tags: list[str] | None = None
-    if given(data.tags):
+    if check.given(data.tags):
         tags = check.tag_names(errors, "tags", data.tags or [])
     errors.raise_if_any()
     return values, tags

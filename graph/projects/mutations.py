@@ -4,7 +4,6 @@ from typing import Any
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
-from strawberry.types.unset import UnsetType
 
 from db.queries import project as projects
 from graph import validation as check
@@ -18,15 +17,12 @@ def _project_values(data: CreateProjectInput | UpdateProjectInput) -> dict[str, 
     errors = FieldErrors()
     values: dict[str, Any] = {}
 
-    def given(value: object) -> bool:
-        return not isinstance(value, UnsetType)
-
-    if given(data.name):
+    if check.given(data.name):
         if data.name is None:
             errors.add("name", "must not be null")
         else:
             values["name"] = check.text(errors, "name", data.name, max_len=check.MAX_TITLE)
-    if given(data.description):
+    if check.given(data.description):
         values["description"] = check.text(
             errors,
             "description",
@@ -35,16 +31,16 @@ def _project_values(data: CreateProjectInput | UpdateProjectInput) -> dict[str, 
             required=False,
             multiline=True,
         )
-    if given(data.status):
+    if check.given(data.status):
         if data.status is None:
             errors.add("status", "must not be null")
         else:
             values["status"] = data.status.value
-    if given(data.color):
+    if check.given(data.color):
         values["color"] = check.color(errors, "color", data.color)
-    if given(data.start_date):
+    if check.given(data.start_date):
         values["start_date"] = data.start_date
-    if given(data.end_date):
+    if check.given(data.end_date):
         values["end_date"] = data.end_date
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:

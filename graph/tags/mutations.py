@@ -4,7 +4,6 @@ from typing import Any
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
-from strawberry.types.unset import UnsetType
 
 from db.queries import tag as tags
 from graph import validation as check
@@ -16,16 +15,16 @@ from graph.tags.types import CreateTagInput, Tag, UpdateTagInput
 def _tag_values(data: CreateTagInput | UpdateTagInput) -> dict[str, Any]:
     errors = FieldErrors()
     values: dict[str, Any] = {}
-    if not isinstance(data.name, UnsetType):
+    if check.given(data.name):
         if data.name is None:
             errors.add("name", "must not be null")
         else:
             values["name"] = check.text(errors, "name", data.name, max_len=check.MAX_TAG_NAME)
-    if not isinstance(data.category, UnsetType):
+    if check.given(data.category):
         values["category"] = check.text(
             errors, "category", data.category, max_len=check.MAX_TAG_NAME, required=False
         )
-    if not isinstance(data.color, UnsetType):
+    if check.given(data.color):
         values["color"] = check.color(errors, "color", data.color)
     errors.raise_if_any()
     return values
