@@ -22,6 +22,7 @@ from graph.settings import ApiSettings
 
 if TYPE_CHECKING:
     from graph.loaders import Loaders
+    from graph.subscriptions import Feeds
 
 
 @dataclass
@@ -39,6 +40,13 @@ class AppState:
     # Whether a valid token has been revoked (the denylist); None: nothing is revoked yet.
     # Websockets ask it at connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS.
     is_revoked: Callable[[Claims], Awaitable[bool]] | None = None
+    # One reader per (user, topic) of the event log for all of this process's subscriptions.
+    feeds: Feeds = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from graph.subscriptions import Feeds  # it resolves with a Context: imported late
+
+        self.feeds = Feeds(self.db, self.hub, queue_size=self.hub.queue_size)
 
 
 @dataclass

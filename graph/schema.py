@@ -20,6 +20,7 @@ from graph.insights.subscriptions import InsightSubscription
 from graph.metrics.queries import MetricsQuery
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
+from graph.sharing import SharingExecutor
 from graph.tags.mutations import TagMutation
 from graph.tags.queries import TagQuery
 
@@ -61,6 +62,8 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        # Subscription events shared by many sockets are executed once (graph/sharing.py).
+        execution_context_class=SharingExecutor,
     )
 
 

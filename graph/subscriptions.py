@@ -1,25 +1,49 @@
-"""Resumable event streams: replay from PostgreSQL after the cursor, then follow Redis.
+"""Resumable event streams: replay from PostgreSQL after the cursor, then follow a feed.
 
-Redis messages only say "something happened"; what is delivered is always read from the
-event log in id order, so the seam between replay and live has no gap and no duplicate,
-out-of-order publishes cannot reorder a user's events, and a Redis outage costs nothing
-but a re-read (RESYNC) when it comes back.
+A feed is this process's ONE reader of one user's events of one topic: it subscribes to
+the user's Redis channel, and on every wake-up reads the events after the last one it saw
+from the event log (id order), builds the delivered items once (one query a batch) and
+hands the same items to every subscription of that user and topic on this process. So an
+event costs one database read per process, not one per socket, and every subscription
+gets the same item objects, which is what lets their execution be shared (graph/sharing.py).
+
+A subscription joins the feed first and reads its position `L` in the same step; it then
+replays from PostgreSQL everything after its own cursor up to `L`, and takes the feed's
+items after that: the feed delivers only ids above `L`, so the seam has no gap and no
+duplicate. Redis messages only say "something happened": out-of-order publishes cannot
+reorder a user's events, and a Redis outage costs a re-read (RESYNC) when it comes back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import event as events
 from graph.context import Info
 from graph.errors import BadUserInput
-from graph.events import Subscriber, user_channel
+from graph.events import EventHub, SlowConsumer, Subscriber, user_channel
+from graph.sharing import share
+
+logger = logging.getLogger("englog.subscriptions")
 
 T = TypeVar("T")
 
-# Builds the delivered items of a batch of events (one query for the batch, not per event).
-Loader = Callable[[Sequence[events.EventRecord]], Awaitable[list[T]]]
+# Builds the delivered items of a batch of events, in event order, each with its event id
+# (one query for the batch, not per event; events whose object is gone may be left out).
+Loader = Callable[
+    [async_sessionmaker[AsyncSession], Sequence[events.EventRecord]],
+    Awaitable[list[tuple[int, T]]],
+]
+RETRY_MAX_SECONDS = 5.0
 
 
 def parse_since(since: str | None) -> int | None:
@@ -30,34 +54,203 @@ def parse_since(since: str | None) -> int | None:
     return int(since)
 
 
+@dataclass(frozen=True)
+class Batch(Generic[T]):
+    """Items of events up to `last` (inclusive); each item paired with its event id."""
+
+    last: int
+    items: list[tuple[int, T]]
+
+
+@dataclass(eq=False)
+class Member(Generic[T]):
+    """One subscription's place on a feed: the batches it has not taken yet, bounded.
+
+    When more than `limit` items wait (beyond one batch, which is always taken), the
+    member is dropped: what waited is freed and its next `get` raises SlowConsumer, so a
+    socket that does not read costs bounded memory and never slows the feed.
+    """
+
+    limit: int
+    start: int = 0  # the feed's position when this member joined
+    pending: int = 0
+    overflowed: bool = False
+    batches: deque[Batch[T]] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, batch: Batch[T]) -> None:
+        if self.overflowed:
+            return
+        if self.batches and self.pending + len(batch.items) > self.limit:
+            self.overflowed = True
+            self.batches.clear()
+            self.pending = 0
+        else:
+            self.batches.append(batch)
+            self.pending += len(batch.items)
+        self.wake.set()
+
+    async def get(self) -> Batch[T]:
+        while not self.batches:
+            if self.overflowed:
+                raise SlowConsumer(f"fell more than {self.limit} events behind")
+            self.wake.clear()
+            await self.wake.wait()
+        batch = self.batches.popleft()
+        self.pending -= len(batch.items)
+        return batch
+
+
+@dataclass(eq=False)
+class Feed(Generic[T]):
+    """One user's events of one topic on this process (see the module docstring)."""
+
+    user_id: uuid.UUID
+    topic: str
+    load: Loader[T]
+    members: set[Member[T]] = field(default_factory=set)
+    last: int = 0
+    ready: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    task: asyncio.Task[None] | None = None
+
+    async def run(self, db: async_sessionmaker[AsyncSession], hub: EventHub) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async with hub.subscribe(user_channel(self.user_id)) as live:
+                    # Subscribed first, read second: whatever commits from here on is seen
+                    # either by the read below or by a wake-up after it.
+                    if not self.ready.done():
+                        async with db() as session:
+                            self.last = await events.latest_event_id(
+                                session, user_id=self.user_id, topic=self.topic
+                            )
+                        self.ready.set_result(None)
+                    else:  # subscribed again: whatever was missed meanwhile
+                        await self._catch_up(db)
+                    while True:
+                        await _next_wake(live, self.topic)
+                        await self._catch_up(db)
+                        delay = 0.1
+            except asyncio.CancelledError:
+                raise
+            except SlowConsumer:
+                # More wake-ups queued than it could take: subscribe afresh and re-read.
+                continue
+            except Exception as exc:
+                if not self.ready.done():
+                    self.ready.set_exception(exc)
+                    return
+                logger.warning(
+                    "event feed of %s (%s) failed (%s); retrying", self.user_id, self.topic, exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(RETRY_MAX_SECONDS, delay * 2)
+
+    async def _catch_up(self, db: async_sessionmaker[AsyncSession]) -> None:
+        while True:
+            async with db() as session:
+                batch = await events.events_after(
+                    session, user_id=self.user_id, topic=self.topic, after=self.last
+                )
+            if not batch:
+                return
+            items = await self.load(db, batch)
+            for _, item in items:
+                share(item)
+            delivered: Batch[T] = Batch(batch[-1].id, items)
+            # No await from here: a member that joins sees either this batch or `last`.
+            self.last = delivered.last
+            for member in self.members:
+                member.offer(delivered)
+            if len(batch) < events.MAX_REPLAY:
+                return
+
+
+class Feeds:
+    """The feeds of this process, by (user, topic); a feed stops with its last member."""
+
+    def __init__(
+        self, db: async_sessionmaker[AsyncSession], hub: EventHub, *, queue_size: int
+    ) -> None:
+        self.db = db
+        self.hub = hub
+        self.queue_size = queue_size
+        self._feeds: dict[tuple[uuid.UUID, str], Feed[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._feeds)
+
+    def members(self, user_id: uuid.UUID, topic: str) -> set[Member[Any]]:
+        feed = self._feeds.get((user_id, topic))
+        return set(feed.members) if feed is not None else set()
+
+    @contextlib.asynccontextmanager
+    async def join(
+        self, user_id: uuid.UUID, topic: str, load: Loader[T]
+    ) -> AsyncIterator[Member[T]]:
+        key = (user_id, topic)
+        feed: Feed[Any] | None = self._feeds.get(key)
+        if feed is None:
+            feed = Feed(user_id, topic, load)
+            feed.task = asyncio.create_task(
+                feed.run(self.db, self.hub), name=f"englog-feed-{topic}"
+            )
+            self._feeds[key] = feed
+        member: Member[T] = Member(self.queue_size)
+        feed.members.add(member)
+        try:
+            await asyncio.shield(feed.ready)
+            member.start = feed.last  # same step as the membership check below: no await
+            yield member
+        finally:
+            feed.members.discard(member)
+            if not feed.members and self._feeds.get(key) is feed:
+                del self._feeds[key]
+                assert feed.task is not None
+                feed.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await feed.task
+
+
 async def follow(info: Info, *, topic: str, since: str | None, load: Loader[T]) -> AsyncIterator[T]:
     """The user's `topic` events after `since` (or from now on), then live, forever."""
     user_id = info.context.user_id()
     after = parse_since(since)
     state = info.context.state
-    async with state.hub.subscribe(user_channel(user_id)) as live:
-        # Subscribed first, read second: whatever commits from here on is seen either in
-        # the read below or by a wake-up after it.
-        if after is None:
-            async with state.db() as session:
-                after = await events.latest_event_id(session, user_id=user_id, topic=topic)
-        last = after
-        while True:
+    async with state.feeds.join(user_id, topic, load) as member:
+        last = member.start if after is None else after
+        # Replay (after, start] from PostgreSQL; the feed brings everything after start.
+        while last < member.start:
             async with state.db() as session:
                 batch = await events.events_after(session, user_id=user_id, topic=topic, after=last)
-            if batch:
-                for item in await load(batch):
+            batch = [event for event in batch if event.id <= member.start]
+            if not batch:
+                break
+            for _, item in await load(state.db, batch):
+                yield item
+            last = batch[-1].id
+        while True:
+            delivered = await member.get()
+            for event_id, item in delivered.items:
+                if event_id > last:
                     yield item
-                last = batch[-1].id
-                if len(batch) == events.MAX_REPLAY:
-                    continue  # more to replay before waiting
-            await _next_wake(live, topic)
+            last = max(last, delivered.last)
 
 
 async def _next_wake(live: Subscriber, topic: str) -> None:
-    """Waits for a message that may mean new events of `topic` (or a resync)."""
+    """Waits for a message that may mean new events of `topic` (or a resync), then takes
+    every message already queued too: one read answers them all."""
     while True:
         message = await live.get()
-        kind = message.get("type")
-        if kind == "resync" or (kind == "event" and message.get("topic") == topic):
-            return
+        if _wakes(message, topic):
+            break
+    while not live.queue.empty():
+        live.queue.get_nowait()
+
+
+def _wakes(message: dict[str, Any], topic: str) -> bool:
+    kind = message.get("type")
+    return kind == "resync" or (kind == "event" and message.get("topic") == topic)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import time
 import uuid
@@ -41,6 +42,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -55,6 +57,7 @@ from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import Unauthenticated
 from graph.loaders import Loaders
+from graph.sharing import shared_json
 
 logger = logging.getLogger("englog.ws")
 
@@ -236,12 +239,27 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().run_operation(operation)
 
     async def send_message(self, message: Message) -> None:
+        if message["type"] != "next":
+            await super().send_message(message)
+            return
         context = _operation_context.get()
-        if context is not None and message["type"] == "next":
+        if context is not None:
             # The next event is resolved only once this frame is out: it gets loaders of its
             # own, so nothing cached while resolving one event is served for another.
             context.loaders = Loaders.create(context.db, context.user_id)
-        await super().send_message(message)
+        payload = message["payload"]
+        data = shared_json(payload["data"]) if payload.keys() == {"data"} else None
+        if data is None:
+            await super().send_message(message)
+            return
+        # A result shared by many subscriptions (graph/sharing.py): its data was serialised
+        # once; only the operation id is this socket's own.
+        frame = f'{{"id":{json.dumps(message["id"])},"type":"next","payload":{{"data":{data}}}}}'
+        assert isinstance(self.websocket, ASGIWebSocketAdapter)
+        try:
+            await self.websocket.ws.send_text(frame)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:

@@ -4,6 +4,7 @@ from collections.abc import AsyncGenerator, Sequence
 
 import sqlalchemy as sa
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from db.models import LogEntry as LogEntryRow
@@ -25,6 +26,30 @@ class LogEntryEvent:
     )
 
 
+async def log_entry_events(
+    db: async_sessionmaker[AsyncSession], batch: Sequence[events.EventRecord]
+) -> list[tuple[int, LogEntryEvent]]:
+    """The delivered items of a batch of entry events (one query); a deleted entry is null."""
+    ids = list({event.object_id for event in batch})
+    async with db() as session:
+        query = sa.select(LogEntryRow).where(col(LogEntryRow.id).in_(ids))
+        rows = {row.id: row for row in (await session.scalars(query)).all()}
+    return [
+        (
+            event.id,
+            LogEntryEvent(
+                cursor=str(event.id),
+                action=event.action,
+                entry_id=strawberry.ID(str(event.object_id)),
+                entry=LogEntry.from_model(rows[event.object_id])
+                if event.object_id in rows
+                else None,
+            ),
+        )
+        for event in batch
+    ]
+
+
 @strawberry.type
 class EntrySubscription:
     @strawberry.subscription(
@@ -34,22 +59,5 @@ class EntrySubscription:
     async def log_entry_events(
         self, info: Info, since: str | None = None
     ) -> AsyncGenerator[LogEntryEvent, None]:
-        async def load(batch: Sequence[events.EventRecord]) -> list[LogEntryEvent]:
-            ids = list({event.object_id for event in batch})
-            async with info.context.db() as session:
-                query = sa.select(LogEntryRow).where(col(LogEntryRow.id).in_(ids))
-                rows = {row.id: row for row in (await session.scalars(query)).all()}
-            return [
-                LogEntryEvent(
-                    cursor=str(event.id),
-                    action=event.action,
-                    entry_id=strawberry.ID(str(event.object_id)),
-                    entry=LogEntry.from_model(rows[event.object_id])
-                    if event.object_id in rows
-                    else None,
-                )
-                for event in batch
-            ]
-
-        async for item in follow(info, topic=events.LOG_ENTRY, since=since, load=load):
+        async for item in follow(info, topic=events.LOG_ENTRY, since=since, load=log_entry_events):
             yield item

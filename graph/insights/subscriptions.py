@@ -5,6 +5,7 @@ from collections.abc import AsyncGenerator, Sequence
 
 import sqlalchemy as sa
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from db.models import Insight as InsightRow
@@ -40,15 +41,14 @@ class InsightProgress:
     percent: int = strawberry.field(description="Estimated progress, 0–100.")
 
 
-async def _insight_events(info: Info, batch: Sequence[events.EventRecord]) -> list[InsightEvent]:
+async def insight_events(
+    db: async_sessionmaker[AsyncSession], batch: Sequence[events.EventRecord]
+) -> list[tuple[int, InsightEvent]]:
+    """The delivered items of a batch of insight events (one query); gone insights skipped."""
     ids = list({event.object_id for event in batch})
-    async with info.context.db() as session:
-        rows = {
-            row.id: row
-            for row in (
-                await session.scalars(sa.select(InsightRow).where(col(InsightRow.id).in_(ids)))
-            ).all()
-        }
+    async with db() as session:
+        query = sa.select(InsightRow).where(col(InsightRow.id).in_(ids))
+        rows = {row.id: row for row in (await session.scalars(query)).all()}
     delivered = []
     for event in batch:
         row = rows.get(event.object_id)
@@ -56,7 +56,7 @@ async def _insight_events(info: Info, batch: Sequence[events.EventRecord]) -> li
             continue
         insight = Insight.from_model(row)
         insight.status = InsightStatus(event.action)
-        delivered.append(InsightEvent(cursor=str(event.id), insight=insight))
+        delivered.append((event.id, InsightEvent(cursor=str(event.id), insight=insight)))
     return delivered
 
 
@@ -69,10 +69,7 @@ class InsightSubscription:
     async def insight_events(
         self, info: Info, since: str | None = None
     ) -> AsyncGenerator[InsightEvent, None]:
-        async def load(batch: Sequence[events.EventRecord]) -> list[InsightEvent]:
-            return await _insight_events(info, batch)
-
-        async for item in follow(info, topic=events.INSIGHT, since=since, load=load):
+        async for item in follow(info, topic=events.INSIGHT, since=since, load=insight_events):
             yield item
 
     @strawberry.subscription(

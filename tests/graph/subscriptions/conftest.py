@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -96,9 +97,22 @@ _ids = itertools.count(1)
 
 
 @asynccontextmanager
-async def graphql_ws(ws_url: str, token: str) -> AsyncIterator[ClientConnection]:
-    """A socket to ws://…/graphql past connection_ack, authenticated the way DESIGN.md says."""
-    async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket_:  # type: ignore[list-item]
+async def graphql_ws(
+    ws_url: str, token: str, *, receive_buffer: int | None = None
+) -> AsyncIterator[ClientConnection]:
+    """A socket to ws://…/graphql past connection_ack, authenticated the way DESIGN.md says.
+
+    `receive_buffer` shrinks the client's kernel buffer, so a client that stops reading
+    pushes back on the server after kilobytes rather than after megabytes.
+    """
+    sock = None
+    if receive_buffer is not None:
+        host, port = ws_url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+    async with connect(ws_url, subprotocols=["graphql-transport-ws"], sock=sock) as socket_:  # type: ignore[list-item]
         await socket_.send(
             json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
         )

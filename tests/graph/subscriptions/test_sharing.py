@@ -1,0 +1,154 @@
+"""Many subscriptions, one feed and one execution an event (graph/subscriptions.py, sharing.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection
+
+from db.queries import event as events
+from graph import sharing
+from graph import subscriptions as subscriptions_module
+from tests.factories import Account, Api
+from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, subscribe
+from tests.graph.subscriptions.test_events import CREATE, ENTRY_EVENTS, create_entry
+
+TITLES = "subscription { logEntryEvents { cursor entry { title } } }"
+
+
+async def wait_for_members(server: LiveServer, user_id: uuid.UUID, count: int) -> None:
+    for _ in range(250):
+        if len(server.state.feeds.members(user_id, events.LOG_ENTRY)) == count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} subscriptions did not join the feed")
+
+
+async def raw_next(socket_: ClientConnection) -> str:
+    while True:
+        raw = await asyncio.wait_for(socket_.recv(), 15)
+        assert isinstance(raw, str)
+        if json.loads(raw)["type"] == "next":
+            return raw
+
+
+@pytest.fixture
+def executions(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How many times each subscription document was executed for an event."""
+    counts: Counter[str] = Counter()
+    original = sharing.SharingExecutor._execute
+
+    async def counted(self: sharing.SharingExecutor, serially: bool | None) -> Any:
+        assert self.share_key is not None
+        counts[self.share_key[0]] += 1
+        return await original(self, serially)
+
+    monkeypatch.setattr(sharing.SharingExecutor, "_execute", counted)
+    return counts
+
+
+@pytest.fixture
+def log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The cursors the event log was read after, by any subscription or feed."""
+    reads: list[int] = []
+    original = events.events_after
+
+    async def counted(*args: Any, **kwargs: Any) -> Sequence[events.EventRecord]:
+        reads.append(int(kwargs["after"]))
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(subscriptions_module.events, "events_after", counted)
+    return reads
+
+
+async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
+    server: LiveServer, http: Api, executions: Counter[str], log_reads: list[int]
+) -> None:
+    account = await http.sign_up()
+    user_id = uuid.UUID(account.user_id)
+    sockets = [graphql_ws(server.ws_url, account.access_token) for _ in range(6)]
+    opened = [await socket_.__aenter__() for socket_ in sockets]
+    try:
+        for socket_ in opened:
+            await subscribe(socket_, TITLES)
+        await wait_for_members(server, user_id, 6)
+        assert len(server.state.feeds) == 1
+        log_reads.clear()
+        entry_id = await create_entry(http, account, "shared")
+        frames = [await raw_next(socket_) for socket_ in opened]
+    finally:
+        for socket_ in reversed(sockets):
+            await socket_.__aexit__(None, None, None)
+    payloads = {json.dumps(json.loads(frame)["payload"]) for frame in frames}
+    assert len(payloads) == 1  # the same bytes but for the operation id
+    assert json.loads(frames[0])["payload"]["data"]["logEntryEvents"]["entry"] == {
+        "title": "shared"
+    }
+    assert executions[TITLES] == 1
+    assert len(log_reads) == 1  # the feed's, not one per socket
+    assert entry_id
+
+
+async def test_distinct_selections_execute_apart_and_since_does_not_split_a_share(
+    server: LiveServer, http: Api, executions: Counter[str]
+) -> None:
+    account = await http.sign_up()
+    user_id = uuid.UUID(account.user_id)
+    cursor = await _cursor_of_a_first_entry(server, http, account)
+    async with (
+        graphql_ws(server.ws_url, account.access_token) as one,
+        graphql_ws(server.ws_url, account.access_token) as two,
+    ):
+        plain = await subscribe(one, ENTRY_EVENTS)
+        resumed = await subscribe(two, ENTRY_EVENTS, {"since": cursor})
+        other = await subscribe(two, TITLES)
+        await wait_for_members(server, user_id, 3)
+        executions.clear()
+        await http.data(
+            CREATE,
+            {"input": {**_entry("live"), "description": "only in the wider selection"}},
+            account.access_token,
+        )
+        got = [await plain.next(), await resumed.next(), (await other.next())]
+    assert got[0] == got[1]
+    assert got[0]["logEntryEvents"]["entry"] == {"title": "live"}
+    assert got[2]["logEntryEvents"]["entry"] == {"title": "live"}
+    # Two documents, two executions; `since` is the field's argument, not the selection's.
+    assert sorted(executions.values()) == [1, 1]
+
+
+async def test_a_share_is_per_user(server: LiveServer, http: Api, executions: Counter[str]) -> None:
+    ada, bob = await http.sign_up(), await http.sign_up()
+    async with (
+        graphql_ws(server.ws_url, ada.access_token) as ada_socket,
+        graphql_ws(server.ws_url, bob.access_token) as bob_socket,
+    ):
+        ada_events = await subscribe(ada_socket, TITLES)
+        bob_events = await subscribe(bob_socket, TITLES)
+        await wait_for_members(server, uuid.UUID(ada.user_id), 1)
+        await wait_for_members(server, uuid.UUID(bob.user_id), 1)
+        assert len(server.state.feeds) == 2
+        await create_entry(http, ada, "ada's")
+        await create_entry(http, bob, "bob's")
+        assert (await ada_events.next())["logEntryEvents"]["entry"] == {"title": "ada's"}
+        assert (await bob_events.next())["logEntryEvents"]["entry"] == {"title": "bob's"}
+    assert executions[TITLES] == 2
+
+
+async def _cursor_of_a_first_entry(server: LiveServer, http: Api, account: Account) -> str:
+    async with graphql_ws(server.ws_url, account.access_token) as socket_:
+        replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+        await create_entry(http, account, "first")
+        return str((await replay.next())["logEntryEvents"]["cursor"])
+
+
+def _entry(title: str) -> dict[str, Any]:
+    from tests.factories import entry_input
+
+    return entry_input(title=title)
