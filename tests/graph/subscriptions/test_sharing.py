@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections import Counter
@@ -14,7 +15,6 @@ from websockets.asyncio.client import ClientConnection
 
 from db.queries import event as events
 from graph import sharing
-from graph import subscriptions as subscriptions_module
 from tests.factories import Account, Api
 from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, subscribe
 from tests.graph.subscriptions.test_events import CREATE, ENTRY_EVENTS, create_entry
@@ -63,7 +63,7 @@ def log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         reads.append(int(kwargs["after"]))
         return await original(*args, **kwargs)
 
-    monkeypatch.setattr(subscriptions_module.events, "events_after", counted)
+    monkeypatch.setattr(events, "events_after", counted)
     return reads
 
 
@@ -72,9 +72,11 @@ async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
 ) -> None:
     account = await http.sign_up()
     user_id = uuid.UUID(account.user_id)
-    sockets = [graphql_ws(server.ws_url, account.access_token) for _ in range(6)]
-    opened = [await socket_.__aenter__() for socket_ in sockets]
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        opened = [
+            await stack.enter_async_context(graphql_ws(server.ws_url, account.access_token))
+            for _ in range(6)
+        ]
         for socket_ in opened:
             await subscribe(socket_, TITLES)
         await wait_for_members(server, user_id, 6)
@@ -82,9 +84,6 @@ async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
         log_reads.clear()
         entry_id = await create_entry(http, account, "shared")
         frames = [await raw_next(socket_) for socket_ in opened]
-    finally:
-        for socket_ in reversed(sockets):
-            await socket_.__aexit__(None, None, None)
     payloads = {json.dumps(json.loads(frame)["payload"]) for frame in frames}
     assert len(payloads) == 1  # the same bytes but for the operation id
     assert json.loads(frames[0])["payload"]["data"]["logEntryEvents"]["entry"] == {
@@ -104,10 +103,11 @@ async def test_distinct_selections_execute_apart_and_since_does_not_split_a_shar
     async with (
         graphql_ws(server.ws_url, account.access_token) as one,
         graphql_ws(server.ws_url, account.access_token) as two,
+        graphql_ws(server.ws_url, account.access_token) as three,
     ):
         plain = await subscribe(one, ENTRY_EVENTS)
         resumed = await subscribe(two, ENTRY_EVENTS, {"since": cursor})
-        other = await subscribe(two, TITLES)
+        other = await subscribe(three, TITLES)
         await wait_for_members(server, user_id, 3)
         executions.clear()
         await http.data(
