@@ -55,12 +55,25 @@ class Context:
     request: Request | WebSocket
     response: Response | None
     authorization: str | None = None
-    loaders: Loaders = field(init=False, repr=False)
     _user_id: uuid.UUID | None = field(default=None, repr=False)
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property
     def db(self) -> async_sessionmaker[AsyncSession]:
         return self.state.db
+
+    @property
+    def loaders(self) -> Loaders:
+        """This request's (or subscription event's) DataLoaders, made when first needed."""
+        if self._loaders is None:
+            from graph.loaders import Loaders  # they resolve with a Context: imported late
+
+            self._loaders = Loaders.create(self.db, self.user_id)
+        return self._loaders
+
+    def fresh_loaders(self) -> None:
+        """Forgets the loaders: what they cached is not served to the next event."""
+        self._loaders = None
 
     def user_id(self) -> uuid.UUID:
         """The authenticated user; UNAUTHENTICATED without a valid access token."""

@@ -18,7 +18,6 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph import ws
 from graph.context import AppState, Context
-from graph.loaders import Loaders
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -72,14 +71,12 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             # Authenticated by connection_init (on_ws_connect), never by handshake headers.
             return ws.create_context(state, request)
-        context = Context(
+        return Context(
             state=state,
             request=request,
             response=response if isinstance(response, Response) else None,
             authorization=request.headers.get("authorization"),
         )
-        context.loaders = Loaders.create(state.db, context.user_id)
-        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         await ws.authenticate(context)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, cast
 
 from graphql import ExecutionResult, FieldNode, Node, VariableNode, Visitor, visit
 from graphql.execution import Executor
@@ -36,7 +37,7 @@ def share(item: object) -> None:
     vars(item)[_RENDERS] = {}
 
 
-def _renders(item: object) -> dict[Key, asyncio.Future[ExecutionResult]] | None:
+def _renders(item: object) -> dict[Key, ExecutionResult | asyncio.Future[ExecutionResult]] | None:
     namespace = getattr(item, "__dict__", None)
     return namespace.get(_RENDERS) if namespace is not None else None
 
@@ -68,6 +69,12 @@ class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
     def build_per_event_executor(self, payload: Any) -> Executor[Any]:
         if self.share_key is None and self.operation.operation == OperationType.SUBSCRIPTION:
             self.share_key = self._key()
+        renders = _renders(payload) if self.share_key is not None else None
+        if renders is not None:
+            shared = renders.get(self.share_key)  # type: ignore[arg-type]
+            if isinstance(shared, ExecutionResult):
+                # Executed for another socket already: no per-event executor to build.
+                return cast(Executor[Any], _Executed(shared))
         return super().build_per_event_executor(payload)
 
     def _key(self) -> Key:
@@ -93,17 +100,41 @@ class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
         assert self.share_key is not None
         shared = renders.get(self.share_key)
         if shared is None:
-            shared = asyncio.ensure_future(self._execute(serially))
-            renders[self.share_key] = shared
+            shared = renders[self.share_key] = self._execute_once(serially)
+        if isinstance(shared, ExecutionResult):
+            return shared
+        if shared.done():
+            return shared.result()
         return _wait(shared)
 
-    async def _execute(self, serially: bool | None) -> ExecutionResult:
+    def _execute_once(
+        self, serially: bool | None
+    ) -> ExecutionResult | asyncio.Future[ExecutionResult]:
         result = super().execute_operation(serially)
-        if self.is_awaitable(result):
-            result = await result
-        assert isinstance(result, ExecutionResult)
-        _remember(result.data)
-        return result
+        if isinstance(result, ExecutionResult):  # resolved synchronously: done already
+            _remember(result.data)
+            return result
+        if not self.is_awaitable(result):  # @defer/@stream: subscriptions reject them
+            raise TypeError(f"cannot share a {type(result).__name__}")
+        return asyncio.ensure_future(_finish(cast(Awaitable[ExecutionResult], result)))
+
+
+class _Executed:
+    """Stands in for a per-event executor whose result is already known."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, result: ExecutionResult) -> None:
+        self.result = result
+
+    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
+        return self.result
+
+
+async def _finish(pending: Awaitable[ExecutionResult]) -> ExecutionResult:
+    result = await pending
+    _remember(result.data)
+    return result
 
 
 async def _wait(shared: asyncio.Future[ExecutionResult]) -> ExecutionResult:

@@ -76,7 +76,7 @@ class Member(Generic[T]):
     pending: int = 0
     overflowed: bool = False
     batches: deque[Batch[T]] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    waiter: asyncio.Future[None] | None = None
 
     def offer(self, batch: Batch[T]) -> None:
         if self.overflowed:
@@ -88,14 +88,18 @@ class Member(Generic[T]):
         else:
             self.batches.append(batch)
             self.pending += len(batch.items)
-        self.wake.set()
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
 
     async def get(self) -> Batch[T]:
         while not self.batches:
             if self.overflowed:
                 raise SlowConsumer(f"fell more than {self.limit} events behind")
-            self.wake.clear()
-            await self.wake.wait()
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
         batch = self.batches.popleft()
         self.pending -= len(batch.items)
         return batch

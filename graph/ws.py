@@ -56,7 +56,6 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import Unauthenticated
-from graph.loaders import Loaders
 from graph.sharing import shared_json
 
 logger = logging.getLogger("englog.ws")
@@ -86,9 +85,7 @@ class WebSocketContext(Context):
 
 
 def create_context(state: AppState, websocket: WebSocket) -> WebSocketContext:
-    context = WebSocketContext(state=state, request=websocket, response=None)
-    context.loaders = Loaders.create(state.db, context.user_id)
-    return context
+    return WebSocketContext(state=state, request=websocket, response=None)
 
 
 async def is_revoked(state: AppState, claims: Claims) -> bool:
@@ -234,7 +231,6 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         context = dataclasses.replace(self.connection_context, _user_id=None)
-        context.loaders = Loaders.create(context.db, context.user_id)
         _operation_context.set(context)  # this task's own: run_operation is its top level
         await super().run_operation(operation)
 
@@ -246,7 +242,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if context is not None:
             # The next event is resolved only once this frame is out: it gets loaders of its
             # own, so nothing cached while resolving one event is served for another.
-            context.loaders = Loaders.create(context.db, context.user_id)
+            context.fresh_loaders()
         payload = message["payload"]
         data = shared_json(payload["data"]) if payload.keys() == {"data"} else None
         if data is None:

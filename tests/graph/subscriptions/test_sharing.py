@@ -42,14 +42,14 @@ async def raw_next(socket_: ClientConnection) -> str:
 def executions(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How many times each subscription document was executed for an event."""
     counts: Counter[str] = Counter()
-    original = sharing.SharingExecutor._execute
+    original = sharing.SharingExecutor._execute_once
 
-    async def counted(self: sharing.SharingExecutor, serially: bool | None) -> Any:
+    def counted(self: sharing.SharingExecutor, serially: bool | None) -> Any:
         assert self.share_key is not None
         counts[self.share_key[0]] += 1
-        return await original(self, serially)
+        return original(self, serially)
 
-    monkeypatch.setattr(sharing.SharingExecutor, "_execute", counted)
+    monkeypatch.setattr(sharing.SharingExecutor, "_execute_once", counted)
     return counts
 
 
