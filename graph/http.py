@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 from typing import Any, cast
 
 from cross_web import HTTPException
@@ -18,6 +20,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph import ws
 from graph.context import AppState, Context
+
+logger = logging.getLogger("englog.http")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -42,6 +46,30 @@ def _wants_graphql_response(accept: str) -> bool:
     return modern > 0 and modern >= legacy
 
 
+# In Strawberry's GraphiQL page (strawberry/static/graphiql.html), and what replaces it:
+# the same fetcher, plus connection_init params read when the socket (re)connects, taken
+# from the headers editor of the latest request (graphql-ws calls a function afresh).
+GRAPHIQL_FETCHER = """      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+      });"""
+GRAPHIQL_FETCHER_WITH_TOKEN = """      let englogAuthorization = null;
+      const englogFetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+        wsConnectionParams: () =>
+          englogAuthorization ? { authorization: englogAuthorization } : {},
+      });
+      const fetcher = (params, options) => {
+        const headers = (options && options.headers) || {};
+        const name = Object.keys(headers).find((key) => key.toLowerCase() === "authorization");
+        englogAuthorization = name ? headers[name] : null;
+        return englogFetcher(params, options);
+      };"""  # noqa: S105 (JavaScript that handles a token, not one)
+
+
 class SubResponse(Response):
     """Carries the negotiated media type from get_sub_response to create_response."""
 
@@ -59,6 +87,16 @@ class GraphQLView(GraphQL[Context, None]):
         kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         super().__init__(**kwargs)
         self.state_key = state_key
+
+    @functools.cached_property
+    def graphql_ide_html(self) -> str:
+        """Strawberry's GraphiQL, whose subscriptions send the Authorization header typed in
+        its headers editor as the connection_init payload (graph/ws.py reads it there)."""
+        html = super().graphql_ide_html
+        if GRAPHIQL_FETCHER not in html:  # a Strawberry upgrade changed the page
+            logger.warning("GraphiQL page not recognised: subscriptions there send no token")
+            return html
+        return html.replace(GRAPHIQL_FETCHER, GRAPHIQL_FETCHER_WITH_TOKEN)
 
     def _state(self, request: Request | WebSocket) -> AppState:
         state: AppState = getattr(request.state, self.state_key)

@@ -1,12 +1,20 @@
-"""One execution per distinct subscription operation and event, and one serialisation.
+"""One execution per distinct subscription operation and event, one serialisation, and a
+direct write of the same bytes to every socket.
 
 The feeds (graph/subscriptions.py) hand every subscription of a user and topic the SAME
-item object for an event, marked with `share()`. When graphql-core executes a
-subscription's selection set for such an item, `SharingExecutor` keys the execution on the
-operation (its text, its name, and the values of the variables the selection set can
-see) and runs it once: every other subscription with the same key awaits that result.
-The result's `data` is then serialised once (`payload_json`) and the websocket handler
-writes the same bytes to every socket, only the operation id differing in each frame.
+item object for an event, marked with `share()`. When such an item is executed for a
+subscription, `SharingExecutor` keys the execution on the operation (its text, its name,
+and the values of the variables its selection set can see) and runs it once: every other
+subscription with the same key gets that result. Its `data` is serialised once, and kept
+with the item, which lives as long as some subscription has not taken it.
+
+On a websocket (graph/ws.py sets the operation's `Delivery`), a live subscription does not
+hand shared items to Strawberry at all: `Direct.frame` gets the shared result and the
+subscription writes `{"id":<its id>,"type":"next","payload":{"data":<shared JSON>}}`
+itself, from its own task, so one slow socket blocks nobody else. Strawberry's per-event
+machinery (extension hooks, result handling, JSON encoding) then costs nothing per socket.
+A result with errors takes Strawberry's path, which formats and codes errors; the replay
+of a resumed subscription does too (its items are its own).
 
 Why this is safe: a feed is per user, so every subscription sharing an item is the same
 user's, and the items' resolvers depend on nothing but the user and the item (they read
@@ -19,8 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from graphql import ExecutionResult, FieldNode, Node, VariableNode, Visitor, visit
@@ -32,12 +41,33 @@ _RENDERS = "_englog_renders"
 Key = tuple[str, str | None, tuple[tuple[str, str], ...]]
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A shared execution's result, and its data as JSON when it has no errors."""
+
+    result: ExecutionResult
+    json: str | None
+
+    @classmethod
+    def of(cls, result: ExecutionResult) -> Rendered:
+        data = None if result.errors else json.dumps(result.data, separators=(",", ":"))
+        return cls(result, data)
+
+
+Shared = Rendered | asyncio.Future[Rendered]
+
+# The subscription executor and the websocket delivery of the operation running in this
+# task (each graphql-transport-ws operation runs in a task of its own).
+_executor: ContextVar[SharingExecutor | None] = ContextVar("englog_executor", default=None)
+_delivery: ContextVar[Delivery | None] = ContextVar("englog_delivery", default=None)
+
+
 def share(item: object) -> None:
     """Marks an item handed to several subscriptions: their executions may be shared."""
     vars(item)[_RENDERS] = {}
 
 
-def _renders(item: object) -> dict[Key, ExecutionResult | asyncio.Future[ExecutionResult]] | None:
+def _renders(item: object) -> dict[Key, Shared] | None:
     namespace = getattr(item, "__dict__", None)
     return namespace.get(_RENDERS) if namespace is not None else None
 
@@ -66,16 +96,11 @@ class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
 
     share_key: Key | None = None
 
-    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
-        if self.share_key is None and self.operation.operation == OperationType.SUBSCRIPTION:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.operation.operation == OperationType.SUBSCRIPTION:
             self.share_key = self._key()
-        renders = _renders(payload) if self.share_key is not None else None
-        if renders is not None:
-            shared = renders.get(self.share_key)  # type: ignore[arg-type]
-            if isinstance(shared, ExecutionResult):
-                # Executed for another socket already: no per-event executor to build.
-                return cast(Executor[Any], _Executed(shared))
-        return super().build_per_event_executor(payload)
+            _executor.set(self)  # for the subscription's resolver, in this same task
 
     def _key(self) -> Key:
         operation = self.operation
@@ -93,69 +118,110 @@ class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
         name = operation.name.value if operation.name is not None else None
         return text, name, tuple((variable, repr(coerced[variable])) for variable in used)
 
-    def execute_operation(self, serially: bool | None = None) -> Any:
-        renders = _renders(self.root_value) if self.share_key is not None else None
+    def shared(self, item: object) -> Shared | None:
+        """The shared result (or its pending execution) of a shared item; None otherwise."""
+        renders = _renders(item) if self.share_key is not None else None
         if renders is None:
-            return super().execute_operation(serially)
+            return None
         assert self.share_key is not None
         shared = renders.get(self.share_key)
         if shared is None:
-            shared = renders[self.share_key] = self._execute_once(serially)
-        if isinstance(shared, ExecutionResult):
-            return shared
-        if shared.done():
-            return shared.result()
-        return _wait(shared)
+            shared = renders[self.share_key] = self._execute_once(item)
+        return shared
 
-    def _execute_once(
-        self, serially: bool | None
-    ) -> ExecutionResult | asyncio.Future[ExecutionResult]:
-        result = super().execute_operation(serially)
+    def _execute_once(self, item: object) -> Shared:
+        result = super().build_per_event_executor(item).execute_operation(False)
         if isinstance(result, ExecutionResult):  # resolved synchronously: done already
-            _remember(result.data)
-            return result
+            return Rendered.of(result)
         if not self.is_awaitable(result):  # @defer/@stream: subscriptions reject them
             raise TypeError(f"cannot share a {type(result).__name__}")
         return asyncio.ensure_future(_finish(cast(Awaitable[ExecutionResult], result)))
 
+    def build_per_event_executor(self, payload: Any) -> Executor[Any]:
+        """graphql-core's per-event step: the shared result for a shared item."""
+        shared = self.shared(payload)
+        if shared is None:
+            return super().build_per_event_executor(payload)
+        return cast(Executor[Any], _Executed(shared))
+
 
 class _Executed:
-    """Stands in for a per-event executor whose result is already known."""
+    """Stands in for a per-event executor: its result is shared."""
 
-    __slots__ = ("result",)
+    __slots__ = ("shared",)
 
-    def __init__(self, result: ExecutionResult) -> None:
-        self.result = result
+    def __init__(self, shared: Shared) -> None:
+        self.shared = shared
 
-    def execute_operation(self, serially: bool | None = None) -> ExecutionResult:
-        return self.result
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        shared = self.shared
+        if isinstance(shared, Rendered):
+            return shared.result
+        if shared.done():
+            return shared.result().result
+        return _result(shared)
 
 
-async def _finish(pending: Awaitable[ExecutionResult]) -> ExecutionResult:
-    result = await pending
-    _remember(result.data)
-    return result
+async def _finish(pending: Awaitable[ExecutionResult]) -> Rendered:
+    return Rendered.of(await pending)
 
 
-async def _wait(shared: asyncio.Future[ExecutionResult]) -> ExecutionResult:
+async def _wait(shared: asyncio.Future[Rendered]) -> Rendered:
     # shield: one subscriber leaving mid-execution does not cancel it for the others.
     return await asyncio.shield(shared)
 
 
-# --- one serialisation of a shared result's data -----------------------------------------
-
-_SERIALISED: OrderedDict[int, tuple[object, str]] = OrderedDict()
-_SERIALISED_MAX = 256
+async def _result(shared: asyncio.Future[Rendered]) -> ExecutionResult:
+    return (await _wait(shared)).result
 
 
-def _remember(data: object) -> None:
-    _SERIALISED[id(data)] = (data, json.dumps(data, separators=(",", ":")))
-    if len(_SERIALISED) > _SERIALISED_MAX:
-        _SERIALISED.popitem(last=False)
+# --- direct delivery on websockets --------------------------------------------------------
 
 
-def shared_json(data: object) -> str | None:
-    """The JSON of a shared result's `data`, serialised once for every socket; None when
-    `data` is not one (keyed by identity, holding the object so an id is not reused)."""
-    cached = _SERIALISED.get(id(data))
-    return cached[1] if cached is not None and cached[0] is data else None
+@dataclass
+class Delivery:
+    """Where a websocket operation's `next` frames go (set by graph/ws.py)."""
+
+    operation_id: str
+    # Writes one text frame; False when the socket is gone.
+    send_text: Callable[[str], Awaitable[bool]]
+    prefix: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.prefix = f'{{"id":{json.dumps(self.operation_id)},"type":"next","payload":{{"data":'
+
+    def activate(self) -> None:
+        _delivery.set(self)
+
+
+@dataclass
+class Direct:
+    """A live subscription writing shared results to its socket itself."""
+
+    executor: SharingExecutor
+    delivery: Delivery
+
+    async def frame(self, item: object) -> str | None:
+        """This socket's `next` frame for a shared item; None when Strawberry must deliver it
+        (the item is not shared, or its result has errors to format)."""
+        shared = self.executor.shared(item)
+        if shared is None:
+            return None
+        if isinstance(shared, Rendered):
+            rendered = shared
+        else:
+            rendered = shared.result() if shared.done() else await _wait(shared)
+        fresh = getattr(self.executor.context_value, "fresh_loaders", None)
+        if fresh is not None:
+            fresh()  # what this event's execution cached is not served to the next one
+        if rendered.json is None:
+            return None
+        return f"{self.delivery.prefix}{rendered.json}}}}}"
+
+
+def direct() -> Direct | None:
+    """The running subscription's direct delivery: on a websocket, with a shared key."""
+    executor, delivery = _executor.get(), _delivery.get()
+    if executor is None or delivery is None or executor.share_key is None:
+        return None
+    return Direct(executor, delivery)

@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import event as events
+from graph import sharing
 from graph.context import Info
 from graph.errors import BadUserInput
 from graph.events import EventHub, SlowConsumer, Subscriber, user_channel
@@ -236,11 +237,21 @@ async def follow(info: Info, *, topic: str, since: str | None, load: Loader[T]) 
             for _, item in await load(state.db, batch):
                 yield item
             last = batch[-1].id
+        # Live: on a websocket, shared items are written to it directly (graph/sharing.py).
+        writer = sharing.direct()
         while True:
             delivered = await member.get()
             for event_id, item in delivered.items:
-                if event_id > last:
+                if event_id <= last:
+                    continue
+                last = event_id
+                frame = await writer.frame(item) if writer is not None else None
+                if frame is None:
                     yield item
+                    continue
+                assert writer is not None
+                if not await writer.delivery.send_text(frame):
+                    return  # the socket is gone; its handler is closing the operation
             last = max(last, delivered.last)
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import time
 import uuid
@@ -56,7 +55,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import Unauthenticated
-from graph.sharing import shared_json
+from graph.sharing import Delivery
 
 logger = logging.getLogger("englog.ws")
 
@@ -232,30 +231,26 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         context = dataclasses.replace(self.connection_context, _user_id=None)
         _operation_context.set(context)  # this task's own: run_operation is its top level
+        # Live shared events are written straight to the socket (graph/sharing.py).
+        Delivery(operation.id, self.send_text).activate()
         await super().run_operation(operation)
 
     async def send_message(self, message: Message) -> None:
-        if message["type"] != "next":
-            await super().send_message(message)
-            return
         context = _operation_context.get()
-        if context is not None:
+        if context is not None and message["type"] == "next":
             # The next event is resolved only once this frame is out: it gets loaders of its
             # own, so nothing cached while resolving one event is served for another.
             context.fresh_loaders()
-        payload = message["payload"]
-        data = shared_json(payload["data"]) if payload.keys() == {"data"} else None
-        if data is None:
-            await super().send_message(message)
-            return
-        # A result shared by many subscriptions (graph/sharing.py): its data was serialised
-        # once; only the operation id is this socket's own.
-        frame = f'{{"id":{json.dumps(message["id"])},"type":"next","payload":{{"data":{data}}}}}'
+        await super().send_message(message)
+
+    async def send_text(self, frame: str) -> bool:
+        """Writes a frame built elsewhere (graph/sharing.py); False when the socket is gone."""
         assert isinstance(self.websocket, ASGIWebSocketAdapter)
         try:
             await self.websocket.ws.send_text(frame)
-        except WebSocketDisconnect as exc:
-            raise WebSocketDisconnected from exc
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            return False
+        return True
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:

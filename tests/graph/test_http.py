@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+
 import httpx
+import pytest
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 
@@ -116,3 +121,38 @@ async def test_graphiql_is_served_to_browsers_in_development(client: httpx.Async
     response = await client.get("/graphql", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+
+
+GRAPHIQL_PROBE = """
+const made = [];
+const GraphiQL = { createFetcher: (options) => { made.push(options); return () => "sent"; } };
+const fetchURL = "http://x/graphql", defaultHeaders = {}, subscriptionUrl = "ws://x/graphql";
+%s
+const before = made[0].wsConnectionParams();
+const answer = fetcher({ query: "subscription { insightEvents { cursor } }" },
+                       { headers: { AUTHORIZATION: "Bearer abc" } });
+const after = made[0].wsConnectionParams();
+fetcher({ query: "{ me { id } }" }, { headers: {} });
+console.log(JSON.stringify([before, answer, after, made[0].wsConnectionParams()]));
+"""
+
+
+async def test_graphiql_sends_the_headers_editors_token_in_connection_init(
+    client: httpx.AsyncClient,
+) -> None:
+    """The fetcher GraphiQL's page builds, run in Node with a stand-in createFetcher."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: the page's script cannot be run")
+    page = (await client.get("/graphql", headers={"Accept": "text/html"})).text
+    start = page.index("let englogAuthorization")
+    end = page.index("};", page.index("return englogFetcher(")) + 2
+    script = GRAPHIQL_PROBE % page[start:end]
+    done = subprocess.run(  # noqa: ASYNC221 (a short, local process)
+        [node, "-e", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    before, answer, after, cleared = json.loads(done.stdout)
+    assert before == {}
+    assert answer == "sent"
+    assert after == {"authorization": "Bearer abc"}
+    assert cleared == {}
