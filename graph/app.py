@@ -115,6 +115,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                 finally:
                     sweeper.cancel()
         finally:
+            await state.ws_slots.close()
             await state.hub.close()
             await redis.aclose()
             await engine.dispose()

@@ -23,6 +23,7 @@ from graph.settings import ApiSettings
 if TYPE_CHECKING:
     from graph.loaders import Loaders
     from graph.subscriptions import Feeds
+    from graph.ws import ConnectionSlots
 
 
 @dataclass
@@ -42,11 +43,16 @@ class AppState:
     is_revoked: Callable[[Claims], Awaitable[bool]] | None = None
     # One reader per (user, topic) of the event log for all of this process's subscriptions.
     feeds: Feeds = field(init=False, repr=False)
+    # This process's websocket connections, counted per user in Redis (graph/ws.py).
+    ws_slots: ConnectionSlots = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        from graph.subscriptions import Feeds  # it resolves with a Context: imported late
+        # Both work with a Context: imported late.
+        from graph.subscriptions import Feeds
+        from graph.ws import ConnectionSlots
 
         self.feeds = Feeds(self.db, self.hub, queue_size=self.hub.queue_size)
+        self.ws_slots = ConnectionSlots(self)
 
 
 @dataclass

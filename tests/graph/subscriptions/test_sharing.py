@@ -7,10 +7,12 @@ import contextlib
 import json
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import pytest
+import strawberry
+from strawberry.types import ExecutionResult
 from websockets.asyncio.client import ClientConnection
 
 from db.queries import event as events
@@ -152,3 +154,72 @@ def _entry(title: str) -> dict[str, Any]:
     from tests.factories import entry_input
 
     return entry_input(title=title)
+
+
+# --- the executor on its own: a toy schema, no sockets --------------------------------------
+
+
+@strawberry.type
+class Item:
+    name: str
+    calls: strawberry.Private[list[str]]
+
+    @strawberry.field
+    def loud(self) -> str:
+        self.calls.append(self.name)
+        if self.name == "bad":
+            raise ValueError("no loud bad")
+        return self.name.upper()
+
+
+def toy_schema(items: list[Item]) -> strawberry.Schema:
+    @strawberry.type
+    class Query:
+        ok: bool = True
+
+    @strawberry.type
+    class Subscription:
+        @strawberry.subscription
+        async def items(self, since: int = 0) -> AsyncGenerator[Item, None]:
+            for item in items[since:]:
+                yield item
+
+    return strawberry.Schema(
+        query=Query, subscription=Subscription, execution_context_class=sharing.SharingExecutor
+    )
+
+
+async def _all(schema: strawberry.Schema, query: str, variables: dict[str, Any]) -> list[Any]:
+    stream = await schema.subscribe(query, variable_values=variables)
+    assert not isinstance(stream, ExecutionResult)
+    return [(result.data, [e.message for e in result.errors or []]) async for result in stream]
+
+
+async def test_shared_items_execute_once_a_selection_with_errors_included() -> None:
+    calls: list[str] = []
+    items = [Item(name="good", calls=calls), Item(name="bad", calls=calls)]
+    for item in items:
+        sharing.share(item)
+    schema = toy_schema(items)
+    query = "subscription($since: Int!) { items(since: $since) { name loud } }"
+    first = await _all(schema, query, {"since": 0})
+    second = await _all(schema, query, {"since": 0})
+    resumed = await _all(schema, query, {"since": 1})  # `since` is no part of the key
+    assert first == second
+    assert first == [
+        ({"items": {"name": "good", "loud": "GOOD"}}, []),
+        (None, ["no loud bad"]),
+    ]
+    assert resumed == first[1:]
+    assert calls == ["good", "bad"]  # once each, however many subscriptions
+    other = await _all(schema, "subscription { items { loud } }", {})
+    assert other[0] == ({"items": {"loud": "GOOD"}}, [])
+    assert calls == ["good", "bad", "good", "bad"]  # another selection: executed apart
+
+
+async def test_items_not_marked_shared_execute_for_each_subscription() -> None:
+    calls: list[str] = []
+    schema = toy_schema([Item(name="good", calls=calls)])
+    query = "subscription { items { loud } }"
+    assert await _all(schema, query, {}) == await _all(schema, query, {})
+    assert calls == ["good", "good"]

@@ -166,3 +166,25 @@ async def test_connections_beyond_the_cap_of_a_user_are_refused_and_counted_back
             assert await again.execute(ME) == me_answers(account.email)
     await eventually(lambda: server.connections(account.user_id), 0)
     assert await server.state.redis.exists(f"englog:ws:connections:{account.user_id}") == 0
+
+
+async def test_a_process_refreshes_its_connections_counts_together(
+    server: Server, http: Api
+) -> None:
+    """One pipeline a process keeps every live socket counted, and counts them again if
+    Redis lost them; a closed socket is no longer refreshed."""
+    account = await http.sign_up()
+    key = f"englog:ws:connections:{account.user_id}"
+    async with AsyncExitStack() as stack:
+        for _ in range(3):
+            await stack.enter_async_context(logged_in(server, account.access_token))
+        assert await server.connections(account.user_id) == 3
+        before = dict(await server.state.redis.zrange(key, 0, -1, withscores=True))
+        await server.state.redis.delete(key)  # as if Redis had restarted empty
+        await eventually(lambda: server.connections(account.user_id), 3)
+        after = dict(await server.state.redis.zrange(key, 0, -1, withscores=True))
+        assert after.keys() == before.keys()
+        assert all(after[slot] > before[slot] for slot in after)  # lapse moved on
+        assert await server.state.redis.pttl(key) > 0
+    await eventually(lambda: server.connections(account.user_id), 0)
+    assert not any(slot in server.state.ws_slots._slots for slot in (s.decode() for s in before))
