@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from typing import cast
 
 import asyncpg
 import pytest
@@ -179,12 +180,19 @@ async def test_a_process_refreshes_its_connections_counts_together(
         for _ in range(3):
             await stack.enter_async_context(logged_in(server, account.access_token))
         assert await server.connections(account.user_id) == 3
-        before = dict(await server.state.redis.zrange(key, 0, -1, withscores=True))
+        before = await _scores(server, key)
         await server.state.redis.delete(key)  # as if Redis had restarted empty
         await eventually(lambda: server.connections(account.user_id), 3)
-        after = dict(await server.state.redis.zrange(key, 0, -1, withscores=True))
+        after = await _scores(server, key)
         assert after.keys() == before.keys()
         assert all(after[slot] > before[slot] for slot in after)  # lapse moved on
         assert await server.state.redis.pttl(key) > 0
     await eventually(lambda: server.connections(account.user_id), 0)
-    assert not any(slot in server.state.ws_slots._slots for slot in (s.decode() for s in before))
+    assert not any(slot in server.state.ws_slots._slots for slot in before)
+
+
+async def _scores(server: Server, key: str) -> dict[str, float]:
+    members = cast(
+        list[tuple[bytes, float]], await server.state.redis.zrange(key, 0, -1, withscores=True)
+    )
+    return {member.decode(): float(score) for member, score in members}
