@@ -69,8 +69,28 @@ def log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return reads
 
 
+@pytest.fixture
+def direct_frames(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The frames live subscriptions wrote to their sockets themselves."""
+    frames: list[str] = []
+    original = sharing.Direct.frame
+
+    async def recorded(self: sharing.Direct, item: object) -> str | None:
+        frame = await original(self, item)
+        if frame is not None:
+            frames.append(frame)
+        return frame
+
+    monkeypatch.setattr(sharing.Direct, "frame", recorded)
+    return frames
+
+
 async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
-    server: LiveServer, http: Api, executions: Counter[str], log_reads: list[int]
+    server: LiveServer,
+    http: Api,
+    executions: Counter[str],
+    log_reads: list[int],
+    direct_frames: list[str],
 ) -> None:
     account = await http.sign_up()
     user_id = uuid.UUID(account.user_id)
@@ -93,6 +113,7 @@ async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
     }
     assert executions[TITLES] == 1
     assert len(log_reads) == 1  # the feed's, not one per socket
+    assert sorted(direct_frames) == sorted(frames)  # written directly, not through Strawberry
     assert entry_id
 
 
