@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -98,6 +99,24 @@ async def test_the_server_pings_an_acknowledged_socket(server: Server, http: Api
     async with logged_in(server, account.access_token) as client:
         for _ in range(3):  # every ENGLOG_WS_PING_SECONDS (0.2 s here), and nothing else
             assert await client.next_raw() == {"type": "ping"}
+
+
+async def test_a_socket_that_is_sent_frames_is_not_pinged(server: Server, http: Api) -> None:
+    # Pongs to the client's pings are frames out: for 1.5 s the socket is never idle for the
+    # 0.2 s ping interval, so the server has no reason to ping (it would ~7 times if it
+    # pinged on a timer regardless; a loaded machine may leave a gap or two, hence < 3).
+    account = await http.sign_up()
+    async with logged_in(server, account.access_token) as client:
+        for _ in range(30):
+            await client.send({"type": "ping"})
+            await asyncio.sleep(0.05)
+        pongs = pings = 0
+        while pongs < 30:  # everything the server sent while it was busy answering
+            kind = (await client.next_raw())["type"]
+            pongs += kind == "pong"
+            pings += kind == "ping"
+        assert pings < 3
+        assert await client.next_raw() == {"type": "ping"}  # idle now: pinged again
 
 
 async def test_a_client_ping_is_answered_with_a_pong(server: Server, http: Api) -> None:
