@@ -50,7 +50,14 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
 
     settings = ApiSettings()
     app = create_app(settings)
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        lifespan="on",
+        ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
+    )
     server = Server(config)
     if banner:
         print(banner, flush=True)

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -24,6 +26,8 @@ from graph.context import AppState
 from graph.events import EventHub
 from graph.grpc_server import requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
+from graph.middleware import BodyLimit, SecurityHeaders
+from graph.query_limits import QueryLimits
 from graph.schema import build_schema
 from graph.settings import ApiSettings
 
@@ -121,7 +125,16 @@ def create_app(settings: ApiSettings) -> Starlette:
             await engine.dispose()
 
     view = GraphQLView(
-        schema=build_schema(introspection=settings.introspection_enabled),
+        schema=build_schema(
+            introspection=settings.introspection_enabled,
+            limits=QueryLimits(
+                depth=settings.max_query_depth,
+                aliases=settings.max_query_aliases,
+                tokens=settings.max_query_tokens,
+                cost=settings.max_query_cost,
+            ),
+            suggestions=not settings.production,
+        ),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,
     )
@@ -132,4 +145,23 @@ def create_app(settings: ApiSettings) -> Starlette:
         Route("/ready", ready),
         Route("/live", live),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(SecurityHeaders, production=settings.production),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+    ]
+    # CORS for the configured browser origins; with none configured, any origin in
+    # development and none (same-origin pages only) in production.
+    origins = settings.allowed_origins or ([] if settings.production else ["*"])
+    if origins:
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "accept"],
+                expose_headers=["retry-after"],
+                max_age=600,
+            ),
+        )
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -18,6 +18,7 @@ from graph.auth.passwords import Passwords
 from graph.auth.tokens import Claims, TokenService
 from graph.errors import Unauthenticated
 from graph.events import EventHub
+from graph.limits import RateLimiter
 from graph.settings import ApiSettings
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class AppState:
     feeds: Feeds = field(init=False, repr=False)
     # This process's websocket connections, counted per user in Redis (graph/ws.py).
     ws_slots: ConnectionSlots = field(init=False, repr=False)
+    # Rate limits per operation, per sign-in and per insight, in Redis (graph/limits.py).
+    limiter: RateLimiter = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Both work with a Context: imported late.
@@ -53,6 +56,7 @@ class AppState:
 
         self.feeds = Feeds(self.db, self.hub, queue_size=self.hub.queue_size)
         self.ws_slots = ConnectionSlots(self)
+        self.limiter = RateLimiter.from_settings(self.redis, self.settings)
 
 
 @dataclass

@@ -22,6 +22,8 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 CONFLICT = "CONFLICT"
 RATE_LIMITED = "RATE_LIMITED"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+TIMEOUT = "TIMEOUT"  # the operation ran over ENGLOG_REQUEST_TIMEOUT_SECONDS and was cancelled
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 # A subscription that fell too far behind and was closed; the client resumes with `since`.
 SLOW_CONSUMER = "SLOW_CONSUMER"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
@@ -129,7 +131,11 @@ def _variable_field(message: str) -> str | None:
 
 def _classify(error: GraphQLError) -> dict[str, Any]:
     """extensions for an error graphql-core raised before execution started."""
-    message = error.message
+    return classify_message(error.message)
+
+
+def classify_message(message: str) -> dict[str, Any]:
+    """extensions for the message of an error raised before execution started."""
     if message.startswith("Syntax Error"):
         return {"code": GRAPHQL_PARSE_FAILED}
     field = _variable_field(message)

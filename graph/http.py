@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 from typing import Any, cast
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -20,6 +22,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph import ws
 from graph.context import AppState, Context
+from graph.errors import RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
 
 logger = logging.getLogger("englog.http")
 
@@ -135,9 +138,29 @@ class GraphQLView(GraphQL[Context, None]):
         response.graphql_response_json = _wants_graphql_response(request.headers.get("accept", ""))
         return response
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        timeout = context.state.settings.request_timeout_seconds
         try:
-            return await super().execute_single(*args, **kwargs)
+            async with asyncio.timeout(timeout):
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            # Cancelled where it was: an open transaction rolls back, nothing half written.
+            logger.warning("an operation ran over %.1f s and was cancelled", timeout)
+            error = GraphQLError(
+                f"The operation took longer than {timeout:g} s and was cancelled",
+                extensions={"code": TIMEOUT},
+            )
+            return ExecutionResult(data=None, errors=[error])
         except HTTPException as exc:
             # GraphQL-over-HTTP: a mutation over GET is 405 Method Not Allowed.
             if isinstance(exc.__cause__, InvalidOperationTypeError):
@@ -155,7 +178,7 @@ class GraphQLView(GraphQL[Context, None]):
             # A request error (parse, validation, variable coercion): no execution happened,
             # so the response has no `data` and the status is 4xx (GraphQL-over-HTTP 6.4.2).
             response_data = {k: v for k, v in response_data.items() if k != "data"}  # type: ignore[assignment]
-            status = 400
+            status = _request_error_status(response_data)
         response = Response(
             json.dumps(response_data, separators=(",", ":"), ensure_ascii=False),
             status_code=status,
@@ -169,6 +192,16 @@ class GraphQLView(GraphQL[Context, None]):
         if sub_response.background:
             response.background = sub_response.background
         return response
+
+
+def _request_error_status(response: GraphQLHTTPResponse) -> int:
+    """400, or 429 / 503 / 504 when every error says the request was refused for that."""
+    errors: list[dict[str, Any]] = list(response.get("errors") or [])  # type: ignore[arg-type]
+    codes = {(error.get("extensions") or {}).get("code") for error in errors}
+    for code, status in ((RATE_LIMITED, 429), (SERVICE_UNAVAILABLE, 503), (TIMEOUT, 504)):
+        if codes == {code}:
+            return status
+    return 400
 
 
 def _is_request_error(response: GraphQLHTTPResponse) -> bool:

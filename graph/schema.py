@@ -19,9 +19,11 @@ from graph.errors import ErrorCodes
 from graph.insights.mutations import InsightMutation
 from graph.insights.queries import InsightQuery
 from graph.insights.subscriptions import InsightSubscription
+from graph.limits import OperationRateLimit
 from graph.metrics.queries import MetricsQuery
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
+from graph.query_limits import QueryLimits
 from graph.sharing import SharingExecutor
 from graph.tags.mutations import TagMutation
 from graph.tags.queries import TagQuery
@@ -55,7 +57,9 @@ class Schema(strawberry.Schema):
         return None
 
 
-def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, introspection: bool = True, limits: QueryLimits | None = None, suggestions: bool = True
+) -> strawberry.Schema:
     # No ParserCache: it parses inside its on_parse hook, and a syntax error raised there
     # skips the rest of every extension's on_operation, so ErrorCodes never sees it.
     # ValidationCache: a document already validated (compared by value, so a client's
@@ -63,6 +67,8 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorCodes,
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        *(limits or QueryLimits()).extensions(),
+        OperationRateLimit,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -71,7 +77,8 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        # "Did you mean …?" names fields a client did not ask about: off in production.
+        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not suggestions),
         # Subscription events shared by many sockets are executed once (graph/sharing.py).
         execution_context_class=SharingExecutor,
     )

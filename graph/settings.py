@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
+from graph.limits import Rule
+
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev-secret-change-me"})
 DEV_JWT_SECRET = "dev-secret-change-me"  # noqa: S105 - the placeholder production refuses
 
@@ -62,6 +64,20 @@ class ApiSettings(BaseSettings):
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_max_connections_per_user: int = Field(default=10, ge=1)
+    # What one request may ask for (graph/query_limits.py), and how long it may run.
+    max_query_depth: int = Field(default=10, ge=1)
+    max_query_aliases: int = Field(default=15, ge=0)
+    max_query_tokens: int = Field(default=1000, ge=10)
+    max_query_cost: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Rate limits (graph/limits.py), "COUNT/SECONDS" each; off only in development.
+    rate_limits: bool = True
+    rate_limit_fail: Literal["open", "closed"] = "open"  # when Redis cannot be asked
+    rate_limit_operations: str = "600/60"  # queries and mutations, per user (or IP)
+    rate_limit_auth_ip: str = "30/60"  # logIn and signUp, per client IP
+    rate_limit_auth_email: str = "10/600"  # logIn and signUp, per e-mail address
+    rate_limit_insights: str = "60/3600"  # requestInsight, per user
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -77,6 +93,17 @@ class ApiSettings(BaseSettings):
     @classmethod
     def _check_origins(cls, value: list[str]) -> list[str]:
         normalize_allowed_origins(value)  # the view's own check, at start-up: ValueError if bad
+        return value
+
+    @field_validator(
+        "rate_limit_operations",
+        "rate_limit_auth_ip",
+        "rate_limit_auth_email",
+        "rate_limit_insights",
+    )
+    @classmethod
+    def _check_rule(cls, value: str) -> str:
+        Rule.parse(value)
         return value
 
     @property
@@ -115,6 +142,8 @@ class ApiSettings(BaseSettings):
             problems.append("introspection must be off in production")
         if self.graphiql_enabled:
             problems.append("GraphiQL must be off in production")
+        if not self.rate_limits:
+            problems.append("rate limits must be on in production (ENGLOG_RATE_LIMITS)")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

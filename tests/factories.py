@@ -164,6 +164,14 @@ def drop_database(server_url: str, name: str) -> None:
     asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+GENEROUS_RATE_LIMITS = {
+    "rate_limit_operations": "1000000/60",
+    "rate_limit_auth_ip": "1000000/60",
+    "rate_limit_auth_email": "1000000/60",
+    "rate_limit_insights": "1000000/60",
+}
+
+
 def make_settings(database_url: str, redis_url: str, **overrides: object) -> ApiSettings:
     values: dict[str, object] = {
         "database_url": database_url,
@@ -174,6 +182,9 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Api
         "password_memory_cost_kib": 64,
         "db_pool_size": 5,
         "grpc_port": 0,  # a free port: test apps run side by side
+        # Rate limits stay on (every operation takes that path) but out of the tests' way;
+        # tests/graph/test_limits.py sets tight ones.
+        **GENEROUS_RATE_LIMITS,
     }
     values.update(overrides)
     return ApiSettings(**values)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ def _payload(result: service.Session) -> AuthPayload:
 class AuthMutation:
     @strawberry.mutation(description="Create an account and sign in.")
     async def sign_up(self, info: Info, input: SignUpInput) -> AuthPayload:
+        await info.context.state.limiter.sign_in(info.context, input.email)
         errors = FieldErrors()
         email = check.email(errors, "email", input.email)
         password = check.password(errors, "password", input.password)
@@ -51,6 +52,7 @@ class AuthMutation:
 
     @strawberry.mutation(description="Sign in with e-mail and password.")
     async def log_in(self, info: Info, email: str, password: str) -> AuthPayload:
+        await info.context.state.limiter.sign_in(info.context, email)
         if len(email) > check.MAX_EMAIL or len(password) > check.MAX_PASSWORD:
             # Same answer as a wrong password: nothing to learn from the length check.
             raise Unauthenticated("Wrong e-mail or password")

@@ -67,6 +67,7 @@ class InsightMutation:
     async def request_insight(self, info: Info, input: RequestInsightInput) -> Insight:
         user_id = info.context.user_id()
         request = _request(input)
+        await info.context.state.limiter.insight(info.context, user_id)  # GPU time
         async with transaction(info.context.db, info.context.state.hub) as session:
             user = await _requester(session, user_id)
             if request.project_ids:
@@ -85,6 +86,7 @@ class InsightMutation:
     async def retry_insight(self, info: Info, id: strawberry.ID) -> Insight:
         user_id = info.context.user_id()
         insight_id = check.target_id(id, "Insight")
+        await info.context.state.limiter.insight(info.context, user_id)  # GPU time again
         async with transaction(info.context.db, info.context.state.hub) as session:
             row = await insights.get_insight(
                 session, user_id=user_id, insight_id=insight_id, for_update=True

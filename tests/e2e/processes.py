@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import free_port
+from tests.factories import GENEROUS_RATE_LIMITS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -196,6 +196,7 @@ class Launcher:
             "ENGLOG_PASSWORD_TIME_COST": "1",
             "ENGLOG_PASSWORD_MEMORY_COST_KIB": "64",
             "ENGLOG_DB_POOL_SIZE": "5",
+            **{f"ENGLOG_{key.upper()}": value for key, value in GENEROUS_RATE_LIMITS.items()},
             **API_TIMINGS,
             **(env or {}),
         }
