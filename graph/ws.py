@@ -54,7 +54,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
-from graph.errors import Unauthenticated
+from graph.errors import Unauthenticated, classify_message
 from graph.sharing import Delivery
 
 logger = logging.getLogger("englog.ws")
@@ -285,6 +285,13 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # The next event is resolved only once this frame is out: it gets loaders of its
             # own, so nothing cached while resolving one event is served for another.
             context.fresh_loaders()
+        if message["type"] == "error":
+            # Errors found before execution (parse, validation, variables) go out before
+            # Strawberry's extensions finish, so ErrorCodes has not coded them yet.
+            for error in message["payload"]:
+                extensions = error.setdefault("extensions", {})
+                if "code" not in extensions:
+                    extensions.update(classify_message(error.get("message", "")))
         self.last_sent = time.monotonic()
         await super().send_message(message)
 

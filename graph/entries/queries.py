@@ -3,10 +3,11 @@ from __future__ import annotations
 import strawberry
 
 from db.queries import log_entry as entries
+from db.queries import project as projects
 from graph import validation as check
 from graph.context import Info
 from graph.entries.types import LogEntry, LogEntryConnection, LogEntryEdge, LogEntryFilter
-from graph.errors import FieldErrors
+from graph.errors import FieldErrors, NotFound
 from graph.pagination import PageInfo, decode_cursor, encode_cursor
 
 MAX_FILTER_ITEMS = 100
@@ -72,6 +73,14 @@ class EntryQuery:
         cursor = decode_cursor(after) if after is not None else None
         db = info.context.db
         async with db() as session:
+            if where.project_ids:
+                # Another user's project is NOT_FOUND, as everywhere else (not an empty page).
+                wanted = set(where.project_ids)
+                owned = await projects.owned_project_ids(
+                    session, user_id=user_id, project_ids=wanted
+                )
+                if owned != wanted:
+                    raise NotFound("Project", {"filter.projectIds": "no such project"})
             page = await entries.list_entries(
                 session, user_id=user_id, where=where, first=first, after=cursor
             )

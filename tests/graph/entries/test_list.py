@@ -220,7 +220,6 @@ FILTERS: list[tuple[str, dict[str, Any], list[str]]] = [
     ("one project", {"projectIds": ["p1"]}, [D, A]),
     ("two projects", {"projectIds": ["p1", "p2"]}, [D, B, A]),
     ("no projects", {"projectIds": []}, []),
-    ("an unknown project", {"projectIds": ["00000000-0000-4000-8000-000000000000"]}, []),
     ("one type", {"types": ["MEETING"]}, [C]),
     ("two types", {"types": ["CODE", "REVIEW"]}, [D, A]),
     ("a type nobody used", {"types": ["OPS"]}, []),
@@ -523,3 +522,15 @@ async def test_popular_tags_limit_outside_1_to_100_is_bad_user_input(
         "code": "BAD_USER_INPUT",
         "fields": {"limit": "must be between 1 and 100"},
     }
+
+
+async def test_filtering_by_a_project_that_is_not_the_users_is_not_found(api: Api) -> None:
+    account = await api.sign_up()
+    body = await api.post(
+        "query($p: [ID!]) { logEntries(filter: {projectIds: $p}) { edges { cursor } } }",
+        {"p": ["00000000-0000-4000-8000-000000000000"]},
+        account.access_token,
+    )
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert error["extensions"]["fields"] == {"filter.projectIds": "no such project"}

@@ -137,3 +137,13 @@ async def test_a_later_operation_on_the_same_socket_does_not_see_cached_data(
         [{"node": {"project": {"name": "Apollo"}}}],
         [{"node": {"project": {"name": "Gemini"}}}],
     ]
+
+
+async def test_validation_errors_are_coded_on_websockets(server: Server, http: Api) -> None:
+    # (A syntax error closes the socket with 4400, as graphql-transport-ws says.)
+    account = await http.sign_up()
+    async with logged_in(server, account.access_token) as client:
+        [message] = await client.execute("subscription { insightEvents { nope } }")
+        assert message["type"] == "error"
+        codes = [error["extensions"]["code"] for error in message["payload"]]
+        assert codes == ["GRAPHQL_VALIDATION_FAILED"]
