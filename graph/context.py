@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -14,12 +15,15 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import Claims, TokenService
 from graph.errors import Unauthenticated
 from graph.events import EventHub
 from graph.limits import RateLimiter
 from graph.settings import ApiSettings
+
+logger = logging.getLogger("englog.auth")
 
 if TYPE_CHECKING:
     from graph.loaders import Loaders
@@ -39,8 +43,8 @@ class AppState:
     passwords: Passwords
     hub: EventHub
     grpc_port: int = 0  # the bound port of the worker protocol, once it serves
-    # Whether a valid token has been revoked (the denylist); None: nothing is revoked yet.
-    # Websockets ask it at connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS.
+    # Whether a valid token has been revoked: the denylist's unless given. HTTP requests ask
+    # it once each; websockets at connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS.
     is_revoked: Callable[[Claims], Awaitable[bool]] | None = None
     # One reader per (user, topic) of the event log for all of this process's subscriptions.
     feeds: Feeds = field(init=False, repr=False)
@@ -48,6 +52,8 @@ class AppState:
     ws_slots: ConnectionSlots = field(init=False, repr=False)
     # Rate limits per operation, per sign-in and per insight, in Redis (graph/limits.py).
     limiter: RateLimiter = field(init=False, repr=False)
+    # Revoked sessions (graph/auth/denylist.py); `is_revoked` asks it unless a test replaced it.
+    denylist: Denylist = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Both work with a Context: imported late.
@@ -57,6 +63,9 @@ class AppState:
         self.feeds = Feeds(self.db, self.hub, queue_size=self.hub.queue_size)
         self.ws_slots = ConnectionSlots(self)
         self.limiter = RateLimiter.from_settings(self.redis, self.settings)
+        self.denylist = Denylist(self.redis, self.db, access_ttl=self.tokens.access_ttl)
+        if self.is_revoked is None:
+            self.is_revoked = self.denylist.is_revoked
 
 
 @dataclass
@@ -67,6 +76,7 @@ class Context:
     authorization: str | None = None
     _user_id: uuid.UUID | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
+    _revoked: bool = field(default=False, init=False, repr=False)
 
     @property
     def db(self) -> async_sessionmaker[AsyncSession]:
@@ -85,17 +95,40 @@ class Context:
         """Forgets the loaders: what they cached is not served to the next event."""
         self._loaders = None
 
+    def _claims(self) -> Claims:
+        header = self.authorization
+        if not header:
+            raise Unauthenticated()
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("Expected 'Authorization: Bearer <accessToken>'")
+        return self.state.tokens.decode(token.strip(), "access")
+
+    async def check_revocation(self) -> None:
+        """Before an HTTP request runs: a valid token of a revoked session is refused."""
+        try:
+            claims = self._claims()
+        except Unauthenticated:
+            return  # answered when (if) a resolver asks for the user
+        is_revoked = self.state.is_revoked
+        try:
+            revoked = is_revoked is not None and await is_revoked(claims)
+        except Exception:  # neither Redis nor PostgreSQL answered: the token still expires
+            logger.warning(
+                "token revocation check failed; treating the token as valid", exc_info=True
+            )
+            revoked = False
+        if revoked:
+            self._revoked = True
+        else:
+            self._user_id = claims.user_id
+
     def user_id(self) -> uuid.UUID:
         """The authenticated user; UNAUTHENTICATED without a valid access token."""
+        if self._revoked:
+            raise Unauthenticated("Token revoked")
         if self._user_id is None:
-            header = self.authorization
-            if not header:
-                raise Unauthenticated()
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthenticated("Expected 'Authorization: Bearer <accessToken>'")
-            claims = self.state.tokens.decode(token.strip(), "access")
-            self._user_id = claims.user_id
+            self._user_id = self._claims().user_id
         return self._user_id
 
 

@@ -22,6 +22,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 CONFLICT = "CONFLICT"
 RATE_LIMITED = "RATE_LIMITED"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+LIMIT_EXCEEDED = "LIMIT_EXCEEDED"  # a cap, e.g. ENGLOG_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION
 TIMEOUT = "TIMEOUT"  # the operation ran over ENGLOG_REQUEST_TIMEOUT_SECONDS and was cancelled
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 # A subscription that fell too far behind and was closed; the client resumes with `since`.
@@ -136,6 +137,8 @@ def _classify(error: GraphQLError) -> dict[str, Any]:
 
 def classify_message(message: str) -> dict[str, Any]:
     """extensions for the message of an error raised before execution started."""
+    if message == "Subscription limit reached":  # Strawberry's, on a websocket
+        return {"code": LIMIT_EXCEEDED}
     if message.startswith("Syntax Error"):
         return {"code": GRAPHQL_PARSE_FAILED}
     field = _variable_field(message)

@@ -112,12 +112,14 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             # Authenticated by connection_init (on_ws_connect), never by handshake headers.
             return ws.create_context(state, request)
-        return Context(
+        context = Context(
             state=state,
             request=request,
             response=response if isinstance(response, Response) else None,
             authorization=request.headers.get("authorization"),
         )
+        await context.check_revocation()
+        return context
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         await ws.authenticate(context)

@@ -71,11 +71,16 @@ class AuthMutation:
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
         state = info.context.state
         result = await service.rotate_refresh_token(
-            state.db, tokens=state.tokens, refresh_token=refresh_token
+            state.db, tokens=state.tokens, denylist=state.denylist, refresh_token=refresh_token
         )
         return _payload(result)
 
-    @strawberry.mutation(description="End the session this refresh token belongs to.")
+    @strawberry.mutation(
+        description="End the session this refresh token belongs to: its refresh and access "
+        "tokens stop working at once."
+    )
     async def log_out(self, info: Info, refresh_token: str) -> bool:
         state = info.context.state
-        return await service.log_out(state.db, tokens=state.tokens, refresh_token=refresh_token)
+        return await service.log_out(
+            state.db, tokens=state.tokens, denylist=state.denylist, refresh_token=refresh_token
+        )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import User
 from db.queries import user as users
+from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.errors import Conflict, Unauthenticated
@@ -26,8 +27,9 @@ class Session:
 async def _open_session(
     session: AsyncSession, *, tokens: TokenService, user: User, family_id: uuid.UUID | None = None
 ) -> tuple[Session, uuid.UUID]:
-    access = tokens.issue_access(user.id)
-    refresh = tokens.issue_refresh(user.id, family_id or uuid.uuid4())
+    family_id = family_id or uuid.uuid4()
+    access = tokens.issue_access(user.id, family_id)
+    refresh = tokens.issue_refresh(user.id, family_id)
     claims = refresh.claims
     assert claims.family_id is not None
     await users.record_refresh_token(
@@ -94,7 +96,11 @@ async def log_in(
 
 
 async def rotate_refresh_token(
-    db: async_sessionmaker[AsyncSession], *, tokens: TokenService, refresh_token: str
+    db: async_sessionmaker[AsyncSession],
+    *,
+    tokens: TokenService,
+    denylist: Denylist,
+    refresh_token: str,
 ) -> Session:
     """A new pair for a valid refresh token. A token presented twice revokes its whole family."""
     claims = tokens.decode(refresh_token, "refresh")
@@ -117,16 +123,25 @@ async def rotate_refresh_token(
             )
             await users.mark_replaced(session, jti=record.jti, replaced_by=new_jti)
             return result
+    if record is not None and refusal != "Invalid token":
+        await denylist.revoked([record.family_id])  # committed: its access tokens die too
     raise Unauthenticated(refusal or "Invalid token")
 
 
 async def log_out(
-    db: async_sessionmaker[AsyncSession], *, tokens: TokenService, refresh_token: str
+    db: async_sessionmaker[AsyncSession],
+    *,
+    tokens: TokenService,
+    denylist: Denylist,
+    refresh_token: str,
 ) -> bool:
+    """Ends the session: its refresh tokens in PostgreSQL, its access tokens in the denylist."""
     claims = tokens.decode(refresh_token, "refresh")
     async with db() as session, session.begin():
         record = await users.lock_refresh_token(session, jti=claims.jti)
         if record is None or record.user_id != claims.user_id:
             raise Unauthenticated("Invalid token")
         await users.revoke_family(session, family_id=record.family_id)
-        return True
+        family = record.family_id
+    await denylist.revoked([family])
+    return True

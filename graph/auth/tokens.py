@@ -59,8 +59,9 @@ class TokenService:
             payload["fam"] = str(family_id)
         return IssuedToken(jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims)
 
-    def issue_access(self, user_id: uuid.UUID) -> IssuedToken:
-        return self._issue(user_id, "access", self.access_ttl, None)
+    def issue_access(self, user_id: uuid.UUID, family_id: uuid.UUID | None = None) -> IssuedToken:
+        """`family_id`: the session's, so revoking the session revokes the token (denylist)."""
+        return self._issue(user_id, "access", self.access_ttl, family_id)
 
     def issue_refresh(self, user_id: uuid.UUID, family_id: uuid.UUID) -> IssuedToken:
         return self._issue(user_id, "refresh", self.refresh_ttl, family_id)

@@ -384,14 +384,9 @@ async def test_log_entries_lists_only_the_callers_entries(api: Api, world: World
 @pytest.mark.parametrize(
     "make_filter",
     [
-        pytest.param(lambda w: {"projectIds": [w.alice.project["id"]]}, id="other-users-project"),
         pytest.param(lambda w: {"tags": ["alpha-secret"]}, id="other-users-tag-name"),
         pytest.param(lambda w: {"tags": ["ALPHA-SECRET"]}, id="other-users-tag-name-upper"),
         pytest.param(lambda w: {"search": "Alice"}, id="search-other-users-words"),
-        pytest.param(
-            lambda w: {"projectIds": [w.alice.project["id"]], "tags": ["shared"]},
-            id="other-users-project-and-shared-tag",
-        ),
     ],
 )
 async def test_log_entries_filters_never_reach_another_users_entries(
@@ -405,10 +400,6 @@ async def test_log_entries_filters_never_reach_another_users_entries(
 @pytest.mark.parametrize(
     "make_filter",
     [
-        pytest.param(
-            lambda w: {"projectIds": [w.alice.project["id"], w.bob.project["id"]]},
-            id="both-projects",
-        ),
         pytest.param(lambda w: {"tags": ["shared"]}, id="tag-both-users-have"),
         pytest.param(lambda w: {"tags": ["alpha-secret", "bravo-only"]}, id="both-users-tags"),
     ],
@@ -419,6 +410,29 @@ async def test_log_entries_filters_matching_both_users_return_only_the_callers_e
     data = await api.data(ENTRIES, {"filter": make_filter(world)}, world.bob.account.access_token)
 
     assert data == {"logEntries": {"totalCount": 1, "edges": [{"node": world.bob.entry}]}}
+
+
+@pytest.mark.parametrize(
+    "make_filter",
+    [
+        pytest.param(lambda w: {"projectIds": [w.alice.project["id"]]}, id="other-users-project"),
+        pytest.param(
+            lambda w: {"projectIds": [w.alice.project["id"]], "tags": ["shared"]},
+            id="other-users-project-and-shared-tag",
+        ),
+        pytest.param(
+            lambda w: {"projectIds": [w.alice.project["id"], w.bob.project["id"]]},
+            id="both-projects",
+        ),
+    ],
+)
+async def test_log_entries_filtered_by_another_users_project_are_not_found(
+    api: Api, world: World, make_filter: Any
+) -> None:
+    body = await api.post(ENTRIES, {"filter": make_filter(world)}, world.bob.account.access_token)
+
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["NOT_FOUND"]
 
 
 # Names are per user: using someone else's name neither conflicts nor links to their object

@@ -22,11 +22,11 @@ def revoked(server: Server) -> Iterator[set[uuid.UUID]]:
     async def is_revoked(claims: Claims) -> bool:
         return claims.user_id in users
 
-    server.state.is_revoked = is_revoked
+    real, server.state.is_revoked = server.state.is_revoked, is_revoked
     try:
         yield users
     finally:
-        server.state.is_revoked = None
+        server.state.is_revoked = real
 
 
 async def test_the_server_closes_the_socket_when_its_token_expires(
@@ -73,12 +73,12 @@ async def test_a_failing_revocation_check_lets_the_connection_in(server: Server,
         raise ConnectionError("denylist unavailable")
 
     account = await http.sign_up()
-    server.state.is_revoked = is_revoked
+    real, server.state.is_revoked = server.state.is_revoked, is_revoked
     try:
         async with logged_in(server, account.access_token) as client:
             assert await client.execute(ME) == me_answers(account.email)
     finally:
-        server.state.is_revoked = None
+        server.state.is_revoked = real
 
 
 async def test_other_users_stay_connected_when_one_token_is_revoked(
@@ -125,3 +125,12 @@ async def test_a_client_ping_is_answered_with_a_pong(server: Server, http: Api) 
         await client.send({"type": "ping", "payload": {"sent": 1}})
         assert await client.receive() == {"type": "pong"}
         assert await client.execute(ME) == me_answers(account.email)
+
+
+async def test_log_out_closes_the_sessions_websocket(server: Server, http: Api) -> None:
+    account = await http.sign_up()
+    log_out = "mutation($r: String!) { logOut(refreshToken: $r) }"
+    async with logged_in(server, account.access_token) as client:
+        assert await client.execute(ME) == me_answers(account.email)
+        await http.data(log_out, {"r": account.refresh_token})
+        assert await client.closed() == (4403, "Token revoked")

@@ -124,7 +124,12 @@ async def test_operations_beyond_the_cap_of_a_socket_are_refused_with_an_error(
                 assert await client.receive() == {
                     "id": "3",
                     "type": "error",
-                    "payload": [{"message": "Subscription limit reached"}],
+                    "payload": [
+                        {
+                            "message": "Subscription limit reached",
+                            "extensions": {"code": "LIMIT_EXCEEDED"},
+                        }
+                    ],
                 }
         finally:
             await holder.close()
