@@ -44,6 +44,7 @@ from graphql import (
 )
 from graphql.language import OperationType as AstOperationType
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
@@ -70,12 +71,15 @@ class QueryLimits:
     cost: int = MAX_COST
 
     def extensions(self) -> list[Callable[[], SchemaExtension]]:
-        """Factories: Strawberry makes each extension afresh for every operation."""
-        depth, aliases, tokens, cost = self.depth, self.aliases, self.tokens, self.cost
+        """Factories: Strawberry makes each extension afresh for every operation. The depth and
+        alias rules are built once here: the same rule classes every time keep the
+        validation cache hitting (a rule class made per operation missed it every time)."""
+        depth = QueryDepthLimiter(max_depth=self.depth, should_ignore=_introspection)
+        aliases = MaxAliasesLimiter(max_alias_count=self.aliases)
+        rules = [*depth.validation_rules, *aliases.validation_rules]
+        tokens, cost = self.tokens, self.cost
         return [
-            # Introspection (GraphiQL's own query nests ofType deeper) is not counted.
-            lambda: QueryDepthLimiter(max_depth=depth, should_ignore=_introspection),
-            lambda: MaxAliasesLimiter(max_alias_count=aliases),
+            lambda: AddValidationRules(rules),
             lambda: MaxTokensLimiter(max_token_count=tokens),
             lambda: QueryCost(max_cost=cost),
         ]
