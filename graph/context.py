@@ -67,6 +67,19 @@ class AppState:
         if self.is_revoked is None:
             self.is_revoked = self.denylist.is_revoked
 
+    async def revoked(self, claims: Claims) -> bool:
+        """`is_revoked`, failing open: an unavailable denylist (neither Redis nor PostgreSQL
+        answering) does not cut users off, and the token still expires on time."""
+        if self.is_revoked is None:
+            return False
+        try:
+            return await self.is_revoked(claims)
+        except Exception:
+            logger.warning(
+                "token revocation check failed; treating the token as valid", exc_info=True
+            )
+            return False
+
 
 @dataclass
 class Context:
@@ -110,15 +123,7 @@ class Context:
             claims = self._claims()
         except Unauthenticated:
             return  # answered when (if) a resolver asks for the user
-        is_revoked = self.state.is_revoked
-        try:
-            revoked = is_revoked is not None and await is_revoked(claims)
-        except Exception:  # neither Redis nor PostgreSQL answered: the token still expires
-            logger.warning(
-                "token revocation check failed; treating the token as valid", exc_info=True
-            )
-            revoked = False
-        if revoked:
+        if await self.state.revoked(claims):
             self._revoked = True
         else:
             self._user_id = claims.user_id

@@ -87,17 +87,6 @@ def create_context(state: AppState, websocket: WebSocket) -> WebSocketContext:
     return WebSocketContext(state=state, request=websocket, response=None)
 
 
-async def is_revoked(state: AppState, claims: Claims) -> bool:
-    """AppState.is_revoked, failing open: an unavailable denylist does not cut users off."""
-    if state.is_revoked is None:
-        return False
-    try:
-        return await state.is_revoked(claims)
-    except Exception:  # the token still expires on time; availability wins here
-        logger.warning("token revocation check failed; treating the token as valid", exc_info=True)
-        return False
-
-
 async def authenticate(context: Context) -> None:
     """on_ws_connect: admit the connection_init's bearer, or raise Rejected."""
     if not isinstance(context, WebSocketContext):  # get_context builds one for every socket
@@ -114,7 +103,7 @@ async def authenticate(context: Context) -> None:
         claims = state.tokens.decode(token.strip(), "access")
     except Unauthenticated as exc:
         raise Rejected(str(exc)) from None  # "Token expired" or "Invalid token"
-    if await is_revoked(state, claims):
+    if await state.revoked(claims):
         raise Rejected("Token revoked")
     slot = uuid.uuid4().hex
     if not await acquire_slot(state, claims.user_id, slot):
@@ -356,7 +345,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def recheck_revocation(self, state: AppState, claims: Claims) -> None:
         while True:
             await asyncio.sleep(state.settings.ws_auth_recheck_seconds)
-            if await is_revoked(state, claims):
+            if await state.revoked(claims):
                 await self.close(FORBIDDEN, "Token revoked")
                 return
 
