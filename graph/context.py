@@ -128,6 +128,11 @@ class Context:
         else:
             self._user_id = claims.user_id
 
+    def session_family(self) -> uuid.UUID | None:
+        """The signed-in session (its refresh tokens' family), from the access token."""
+        self.user_id()  # refuses a missing, bad or revoked token first
+        return self._claims().family_id
+
     def user_id(self) -> uuid.UUID:
         """The authenticated user; UNAUTHENTICATED without a valid access token."""
         if self._revoked:

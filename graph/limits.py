@@ -156,6 +156,10 @@ class RateLimiter:
         await self.hit(f"auth:ip:{client_address(context)}", self.auth_ip, context)
         await self.hit(f"auth:email:{email.strip().lower()[:320]}", self.auth_email, context)
 
+    async def password_check(self, context: Context, user_id: uuid.UUID) -> None:
+        """changePassword and deleteAccount check a password: as many tries as logIn's."""
+        await self.hit(f"auth:user:{user_id}", self.auth_email, context)
+
     async def insight(self, context: Context, user_id: uuid.UUID) -> None:
         await self.hit(f"insight:{user_id}", self.insights, context)
 

@@ -48,6 +48,9 @@ class ApiSettings(BaseSettings):
     task_poll_seconds: float = Field(default=2.0, gt=0)  # fallback when NOTIFY is missed
     access_token_ttl_seconds: int = Field(default=15 * 60, gt=0)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # A rotated refresh token presented again this soon, its successor unused, gets the same
+    # new pair (a lost answer) instead of revoking the session (reuse). 0: no grace.
+    refresh_grace_seconds: float = Field(default=30.0, ge=0, le=300)
     # argon2id cost; tests lower it, production keeps the library's recommended defaults.
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_cost_kib: int = Field(default=65536, ge=8)

@@ -58,10 +58,15 @@ async def record_refresh_token(
     family_id: uuid.UUID,
     user_id: uuid.UUID,
     expires_at: datetime,
+    created_at: datetime,
 ) -> None:
     await session.execute(
         sa.insert(RefreshToken).values(
-            jti=jti, family_id=family_id, user_id=user_id, expires_at=expires_at
+            jti=jti,
+            family_id=family_id,
+            user_id=user_id,
+            expires_at=expires_at,
+            created_at=created_at,
         )
     )
 
@@ -86,3 +91,48 @@ async def revoke_family(session: AsyncSession, *, family_id: uuid.UUID) -> None:
         .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=sa.func.now())
     )
+
+
+async def revoke_user_sessions(
+    session: AsyncSession, *, user_id: uuid.UUID, keep_family: uuid.UUID | None = None
+) -> list[uuid.UUID]:
+    """Revokes every live session of the user but `keep_family`'s; the families revoked."""
+    query = (
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=sa.func.now())
+        .returning(col(RefreshToken.family_id))
+    )
+    if keep_family is not None:
+        query = query.where(col(RefreshToken.family_id) != keep_family)
+    return sorted(set((await session.scalars(query)).all()))
+
+
+async def set_password_hash(
+    session: AsyncSession, *, user_id: uuid.UUID, password_hash: str
+) -> None:
+    await session.execute(
+        sa.update(User)
+        .where(col(User.id) == user_id)
+        .values(password_hash=password_hash, updated_at=sa.func.now())
+    )
+
+
+async def lock_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
+    """The account, row-locked: a password check and what it allows happen as one."""
+    query = sa.select(User).where(col(User.id) == user_id).with_for_update()
+    return (await session.scalars(query)).one_or_none()
+
+
+async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """Deletes the account and, by its foreign keys' cascades, every row of it.
+
+    Returns the session families it had, live or not, for the denylist."""
+    families = await session.scalars(
+        sa.select(col(RefreshToken.family_id))
+        .where(col(RefreshToken.user_id) == user_id)
+        .distinct()
+    )
+    found = sorted(families.all())
+    await session.execute(sa.delete(User).where(col(User.id) == user_id))
+    return found

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.scalars import JSON
 
 from db.queries import user as users
+from graph.auth import account
 from graph.auth.types import User
 from graph.context import Info
 from graph.errors import Unauthenticated
@@ -18,3 +20,13 @@ class AuthQuery:
         if row is None:
             raise Unauthenticated("The account of this token no longer exists")
         return User.from_model(row)
+
+    @strawberry.field(
+        description="Everything stored about the signed-in user, as one JSON document read "
+        "from one snapshot: the account (without its password hash), projects, tags, log "
+        "entries and their tags, insights, tasks, change events and sessions. Keys are the "
+        "database's column names; `format` names the document's version."
+    )
+    async def export_my_data(self, info: Info) -> JSON:
+        data = await account.export_account(info.context.db, user_id=info.context.user_id())
+        return JSON(data)

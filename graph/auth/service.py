@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import User
+from db.models import RefreshToken, User
 from db.queries import user as users
 from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
@@ -28,19 +29,27 @@ async def _open_session(
     session: AsyncSession, *, tokens: TokenService, user: User, family_id: uuid.UUID | None = None
 ) -> tuple[Session, uuid.UUID]:
     family_id = family_id or uuid.uuid4()
-    access = tokens.issue_access(user.id, family_id)
-    refresh = tokens.issue_refresh(user.id, family_id)
+    now = datetime.now(UTC)
+    access, refresh = tokens.issue_pair(user.id, family_id, jti=uuid.uuid4(), now=now)
     claims = refresh.claims
-    assert claims.family_id is not None
     await users.record_refresh_token(
         session,
         jti=claims.jti,
-        family_id=claims.family_id,
+        family_id=family_id,
         user_id=user.id,
         expires_at=claims.expires_at,
+        created_at=now,
     )
     expires_in = int(tokens.access_ttl.total_seconds())
     return Session(access.token, refresh.token, expires_in, user), claims.jti
+
+
+def _session_again(tokens: TokenService, user: User, record: RefreshToken) -> Session:
+    """The pair that issued this refresh token, signed again (the same bytes)."""
+    access, refresh = tokens.issue_pair(
+        user.id, record.family_id, jti=record.jti, now=record.created_at
+    )
+    return Session(access.token, refresh.token, int(tokens.access_ttl.total_seconds()), user)
 
 
 async def sign_up(
@@ -101,8 +110,11 @@ async def rotate_refresh_token(
     tokens: TokenService,
     denylist: Denylist,
     refresh_token: str,
+    grace: timedelta = timedelta(0),
 ) -> Session:
-    """A new pair for a valid refresh token. A token presented twice revokes its whole family."""
+    """A new pair for a valid refresh token. A token presented twice revokes its whole family,
+    except within `grace` of its rotation while its successor is unused: then the client lost
+    the answer, and gets the same pair again."""
     claims = tokens.decode(refresh_token, "refresh")
     refusal: str | None = None
     async with db() as session, session.begin():
@@ -111,6 +123,13 @@ async def rotate_refresh_token(
         if record is None or user is None or record.user_id != claims.user_id:
             refusal = "Invalid token"
         elif record.revoked_at is not None and record.replaced_by is not None:
+            successor = await users.lock_refresh_token(session, jti=record.replaced_by)
+            if (
+                successor is not None
+                and successor.revoked_at is None
+                and datetime.now(UTC) - successor.created_at <= grace
+            ):
+                return _session_again(tokens, user, successor)
             # An already rotated token came back: someone holds a copy. End every session
             # descended from that login; the revocation commits, then the caller is refused.
             await users.revoke_family(session, family_id=record.family_id)

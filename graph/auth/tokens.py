@@ -38,12 +38,19 @@ class TokenService:
         self.refresh_ttl = refresh_ttl
 
     def _issue(
-        self, user_id: uuid.UUID, token_type: TokenType, ttl: timedelta, family_id: uuid.UUID | None
+        self,
+        user_id: uuid.UUID,
+        token_type: TokenType,
+        ttl: timedelta,
+        family_id: uuid.UUID | None,
+        *,
+        jti: uuid.UUID | None = None,
+        now: datetime | None = None,
     ) -> IssuedToken:
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         claims = Claims(
             user_id=user_id,
-            jti=uuid.uuid4(),
+            jti=jti or uuid.uuid4(),
             token_type=token_type,
             expires_at=now + ttl,
             family_id=family_id,
@@ -65,6 +72,19 @@ class TokenService:
 
     def issue_refresh(self, user_id: uuid.UUID, family_id: uuid.UUID) -> IssuedToken:
         return self._issue(user_id, "refresh", self.refresh_ttl, family_id)
+
+    def issue_pair(
+        self, user_id: uuid.UUID, family_id: uuid.UUID, *, jti: uuid.UUID, now: datetime
+    ) -> tuple[IssuedToken, IssuedToken]:
+        """An access and a refresh token of one session, both issued at `now`.
+
+        Everything in them follows from (user, family, refresh jti, now) and the TTLs, so the
+        same arguments sign the same two tokens again: a refresh whose answer was lost can be
+        answered again with the very same pair."""
+        access_jti = uuid.uuid5(jti, "access")
+        access = self._issue(user_id, "access", self.access_ttl, family_id, jti=access_jti, now=now)
+        refresh = self._issue(user_id, "refresh", self.refresh_ttl, family_id, jti=jti, now=now)
+        return access, refresh
 
     def issue_worker(self, worker_id: uuid.UUID) -> IssuedToken:
         """A worker's gRPC session: stateless, so any API process accepts it."""

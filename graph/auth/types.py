@@ -52,3 +52,9 @@ class SignUpInput:
     timezone: str = strawberry.field(
         default="UTC", description="IANA time zone, e.g. America/New_York. Defaults to UTC."
     )
+
+
+@strawberry.input(description="A new password, confirmed with the current one.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password in use now.")
+    new_password: str = strawberry.field(description="At least 8 characters.")

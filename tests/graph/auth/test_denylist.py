@@ -72,9 +72,11 @@ async def test_without_redis_postgresql_answers(app_state: AppState, api: Api) -
 async def test_a_reused_refresh_token_ends_the_access_tokens_of_its_login(api: Api) -> None:
     account = await api.sign_up()
     rotated = (await api.data(REFRESH, {"refreshToken": account.refresh_token}))["refreshToken"]
-    assert (await api.data(ME, token=rotated["accessToken"]))["me"]["email"] == account.email
+    newest = (await api.data(REFRESH, {"refreshToken": rotated["refreshToken"]}))["refreshToken"]
+    assert (await api.data(ME, token=newest["accessToken"]))["me"]["email"] == account.email
 
     await api.error(REFRESH, {"refreshToken": account.refresh_token})  # a stolen copy
 
+    assert await refused(api, newest["accessToken"]) == "Token revoked"
     assert await refused(api, rotated["accessToken"]) == "Token revoked"
     assert await refused(api, account.access_token) == "Token revoked"
