@@ -21,6 +21,7 @@ from graph.insights.queries import InsightQuery
 from graph.insights.subscriptions import InsightSubscription
 from graph.limits import OperationRateLimit
 from graph.metrics.queries import MetricsQuery
+from graph.parsing import DocumentCache
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
 from graph.query_limits import QueryLimits
@@ -60,14 +61,14 @@ class Schema(strawberry.Schema):
 def build_schema(
     *, introspection: bool = True, limits: QueryLimits | None = None, suggestions: bool = True
 ) -> strawberry.Schema:
-    # No ParserCache: it parses inside its on_parse hook, and a syntax error raised there
-    # skips the rest of every extension's on_operation, so ErrorCodes never sees it.
+    # DocumentCache, not ParserCache: see graph/parsing.py.
     # ValidationCache: a document already validated (compared by value, so a client's
     # repeated query hits) is not validated again: it was ~2.5 ms of every requestInsight.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         ErrorCodes,
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         *(limits or QueryLimits()).extensions(),
+        DocumentCache,
         OperationRateLimit,
     ]
     if not introspection:
