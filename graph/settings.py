@@ -81,6 +81,10 @@ class ApiSettings(BaseSettings):
     rate_limit_auth_ip: str = "30/60"  # logIn and signUp, per client IP
     rate_limit_auth_email: str = "10/600"  # logIn and signUp, per e-mail address
     rate_limit_insights: str = "60/3600"  # requestInsight, per user
+    # Garbage collection (graph/gc_policy.py): how often long-lived objects are frozen out of
+    # the collector's walks (0: never), and how often one full collection reclaims cycles.
+    gc_freeze_seconds: float = Field(default=10.0, ge=0)
+    gc_full_collect_seconds: float = Field(default=600.0, gt=0)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -185,6 +185,9 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Api
         # Rate limits stay on (every operation takes that path) but out of the tests' way;
         # tests/graph/test_limits.py sets tight ones.
         **GENEROUS_RATE_LIMITS,
+        # The test process is no long-lived server: its cycles are collected as usual, so
+        # objects' finalizers (and their ResourceWarnings) run (tests/graph/test_gc_policy.py).
+        "gc_freeze_seconds": 0,
     }
     values.update(overrides)
     return ApiSettings(**values)  # type: ignore[arg-type]
