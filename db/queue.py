@@ -293,6 +293,42 @@ async def release(session: AsyncSession, *, task_id: uuid.UUID, lease_token: uui
     return True
 
 
+@dataclass(frozen=True)
+class ReleasedTask:
+    id: uuid.UUID
+    kind: str
+    payload: dict[str, Any]
+
+
+async def release_owned(session: AsyncSession, *, owners: Collection[str]) -> list[ReleasedTask]:
+    """Hands back every lease these owners hold, as `release` does for one (an API process
+    that shuts down returns the tasks of the workers it served, for others to take at once).
+
+    Like an expired lease the task is `queued` again, but the attempt is not counted: a
+    shutdown is not the task's failure, and restarts must not use up its attempts.
+    """
+    if not owners:
+        return []
+    statement = (
+        sa.update(Task)
+        .where(
+            _status_is(TaskStatus.LEASED),
+            col(Task.lease_owner) == sa.any_(_array(sorted(owners), sa.Text())),
+        )
+        .values(
+            status=TaskStatus.QUEUED,
+            attempts=sa.func.greatest(col(Task.attempts) - 1, 0),
+            run_after=sa.func.least(col(Task.run_after), sa.func.now()),
+            updated_at=sa.func.now(),
+            **_NO_LEASE,
+        )
+        .returning(col(Task.id), col(Task.kind), col(Task.payload))
+    )
+    rows = (await session.execute(_unsynchronised(statement))).all()
+    await _notify(session, {row.kind for row in rows})
+    return [ReleasedTask(id=row.id, kind=row.kind, payload=row.payload) for row in rows]
+
+
 async def requeue_expired(session: AsyncSession, *, limit: int = 1000) -> list[uuid.UUID]:
     """Takes back leases past their expiry: `queued` again, or `dead` with no attempts left.
 

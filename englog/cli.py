@@ -15,10 +15,21 @@ from pathlib import Path
 from types import FrameType
 
 DATA_DIR = Path(".englog")
+GOING_AWAY_SECONDS = 10.0  # the longest a shutdown spends closing websockets and streams
 
 
 def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
+    import asyncio
+    import math
+    import socket
+
     import uvicorn
+
+    from graph.app import create_app, going_away
+    from graph.settings import ApiSettings
+
+    settings = ApiSettings()
+    app = create_app(settings)
 
     class Server(uvicorn.Server):
         first_signal_at: float | None = None
@@ -45,11 +56,21 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
-    from graph.app import create_app
-    from graph.settings import ApiSettings
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # SIGTERM: accept nothing new (uvicorn closes the listeners again, harmlessly),
+            # then close websockets with 1001 and hand the workers' leases back, where
+            # uvicorn alone would drop the sockets with 1012; then uvicorn waits for the
+            # HTTP requests in flight and runs the lifespan's shutdown.
+            for server in self.servers:
+                server.close()
+            for sock in sockets or []:
+                sock.close()
+            try:
+                await asyncio.wait_for(going_away(app), GOING_AWAY_SECONDS)
+            except Exception:  # the shutdown goes on whatever happened to the farewells
+                logging.getLogger("englog.api").warning("going away failed", exc_info=True)
+            await super().shutdown(sockets)
 
-    settings = ApiSettings()
-    app = create_app(settings)
     config = uvicorn.Config(
         app,
         host=host,
@@ -57,6 +78,9 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
         log_level="info",
         lifespan="on",
         ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
+        # Requests in flight at SIGTERM finish (each is cancelled at its timeout anyway);
+        # only a client still sending its body after that is cut off.
+        timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds) + 5,
     )
     server = Server(config)
     if banner:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -23,14 +23,16 @@ from db.engine import create_engine, create_session_factory
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.context import AppState
+from graph.errors import is_unavailable
 from graph.events import EventHub
 from graph.gc_policy import GcPolicy
-from graph.grpc_server import requeue_expired_leases, serve_worker_protocol
+from graph.grpc_server import WorkerProtocol, requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
 from graph.middleware import BodyLimit, SecurityHeaders
 from graph.query_limits import QueryLimits
 from graph.schema import build_schema
 from graph.settings import ApiSettings
+from graph.ws import GOING_AWAY, GOING_AWAY_REASON
 
 logger = logging.getLogger("englog.api")
 PROBE_TIMEOUT = 2.0
@@ -82,8 +84,27 @@ async def _sweep_expired_leases(state: AppState) -> None:
         await asyncio.sleep(interval)
         try:
             await requeue_expired_leases(state)
-        except Exception:  # the database may be away: try again next round
-            logger.warning("lease sweep failed", exc_info=True)
+        except Exception as exc:  # the database may be away: try again next round
+            if is_unavailable(exc):  # expected while it is: one line a round, no traceback
+                logger.warning("lease sweep failed: the database is unavailable (%r)", exc)
+            else:
+                logger.warning("lease sweep failed", exc_info=True)
+
+
+async def going_away(app: Starlette) -> None:
+    """The first step of a graceful shutdown, taken by the server (englog/cli.py) once it
+    accepts no new connection and before it waits for the HTTP requests in flight: every
+    websocket is closed with 1001 "going away", and the workers' task streams end with their
+    leases handed back to the queue (graph/grpc_server.py), so clients and workers move to
+    another process at once. The lifespan's end does the latter too, for other servers."""
+    state: AppState | None = getattr(app.state, "englog", None)
+    protocol: WorkerProtocol | None = getattr(app.state, "worker_protocol", None)
+    steps: list[Coroutine[Any, Any, None]] = []
+    if state is not None:
+        steps.append(state.ws_slots.close_all(GOING_AWAY, GOING_AWAY_REASON))
+    if protocol is not None:
+        steps.append(protocol.service.go_away())
+    await asyncio.gather(*steps)
 
 
 def create_app(settings: ApiSettings) -> Starlette:
@@ -113,7 +134,9 @@ def create_app(settings: ApiSettings) -> Starlette:
         gc.collect()
         gc.freeze()
         try:
-            async with serve_worker_protocol(state) as state.grpc_port:
+            async with serve_worker_protocol(state) as protocol:
+                state.grpc_port = protocol.port
+                app.state.worker_protocol = protocol
                 sweeper = asyncio.create_task(_sweep_expired_leases(state))
                 collector = asyncio.create_task(
                     GcPolicy(settings.gc_freeze_seconds, settings.gc_full_collect_seconds).run()

@@ -147,11 +147,35 @@ def classify_message(message: str) -> dict[str, Any]:
     return {"code": GRAPHQL_VALIDATION_FAILED}
 
 
-def _unavailable(error: BaseException) -> bool:
+# SQLSTATEs of a server that is away or going: connection exceptions (class 08), an
+# administrator's or a crash's shutdown, "the database system is starting up" (57P0x), and
+# "too many connections". asyncpg reports them as plain errors, which SQLAlchemy wraps in a
+# generic DBAPIError, not an OperationalError.
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a database error (SQLAlchemy's wrapper, its DBAPI error or asyncpg's)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return None
+
+
+def is_unavailable(error: BaseException) -> bool:
     """Whether an error means "PostgreSQL (or the pool) cannot be reached now", not a bug."""
     if isinstance(error, (sa_exc.TimeoutError, sa_exc.OperationalError, ConnectionError)):
         return True
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    state = _sqlstate(error)
+    if state is not None and state.startswith(_UNAVAILABLE_SQLSTATES):
         return True
     # A refused, reset or timed-out connect, or a name that does not resolve.
     return isinstance(error, (TimeoutError, socket.gaierror))
@@ -182,7 +206,7 @@ class ErrorCodes(SchemaExtension):
             if not (error.extensions and "code" in error.extensions):
                 error.extensions = {**(error.extensions or {}), **_classify(error)}
             return error
-        if _unavailable(original):
+        if is_unavailable(original):
             logger.warning("a dependency is unavailable at %s: %r", error.path, original)
             return GraphQLError(
                 "The service is temporarily unavailable; try again shortly",

@@ -107,6 +107,8 @@ class EventHub:
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._wanted_changed = asyncio.Event()
+        # The subscription connection failed (or never came up): the reader subscribes again.
+        self._lost = False
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -203,6 +205,7 @@ class EventHub:
         except (RedisError, OSError) as exc:
             # The reader reconnects and subscribes to every wanted channel again.
             logger.warning("subscribe to %s failed (%s); will retry", channel, exc)
+            self._lost = True
         self._ensure_reader()
 
     async def _redis_unsubscribe(self, channel: str) -> None:
@@ -219,6 +222,14 @@ class EventHub:
         delay = 0.1
         while True:
             try:
+                if self._lost:
+                    # Raises while Redis is still away: the loop waits and tries again, for as
+                    # long as it takes (a reader that gave up would leave subscribers deaf).
+                    await self._resubscribe()
+                    self._lost = False
+                    delay = 0.1
+                    if self._pubsub is not None:
+                        logger.info("Redis subscription back")
                 pubsub = self._pubsub
                 if pubsub is None or not self._subscribers:
                     await asyncio.sleep(0.05)
@@ -232,11 +243,16 @@ class EventHub:
                 self._dispatch(_text(message["channel"]), message["data"])
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError) as exc:
-                logger.warning("Redis subscription lost (%s); reconnecting", exc)
+            # RuntimeError: redis-py's "pubsub connection not set", after a first subscribe
+            # that could not connect.
+            except (RedisError, OSError, RuntimeError) as exc:
+                if self._lost:
+                    logger.info("Redis still unavailable (%s); retrying in %.1f s", exc, delay)
+                else:
+                    logger.warning("Redis subscription lost (%s); reconnecting", exc)
+                self._lost = True
                 await asyncio.sleep(delay)
                 delay = min(RECONNECT_MAX_SECONDS, delay * 2)
-                await self._resubscribe()
 
     async def _resubscribe(self) -> None:
         async with self._lock:

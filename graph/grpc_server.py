@@ -6,11 +6,14 @@ the task's job arrives complete in the Task message, so workers need no database
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ from db.engine import asyncpg_dsn
 from db.queries import insight as insights
 from db.queries import log_entry as entries
 from graph.context import AppState
-from graph.errors import AppError
+from graph.errors import AppError, is_unavailable
 from graph.events import progress_channel, transaction
 from graph.validation import parse_uuid
 from protos.bridge import SESSION_METADATA, generic_handler
@@ -37,6 +40,25 @@ ENRICH_ENTRY = entries.ENRICH_TASK_KIND
 KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY)
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+# Trailing metadata of the UNAVAILABLE that ends task streams when this process shuts down:
+# the worker's leases are being handed back, so it stops those tasks (worker/client.py).
+GOING_AWAY_METADATA = "x-englog-going-away"
+STREAM_RETRY_FIRST_SECONDS = 0.1
+STREAM_RETRY_MAX_SECONDS = 2.0
+STREAMS_END_TIMEOUT = 3.0  # how long a shutdown waits for task streams to end
+
+
+@contextlib.asynccontextmanager
+async def _database(context: Context) -> AsyncIterator[None]:
+    """PostgreSQL unreachable answers UNAVAILABLE (the worker retries), not UNKNOWN."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        logger.warning("worker call failed: the database is unavailable (%r)", exc)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable")
 
 
 def _insight_id(payload: dict[str, Any]) -> uuid.UUID:
@@ -84,6 +106,47 @@ class WorkerService:
         self.settings = state.settings
         # One LISTEN connection per process, shared by every worker stream it serves.
         self.wakeups = wakeups
+        # Set when the process shuts down: no new stream, and the open ones end.
+        self.closing = asyncio.Event()
+        self._streams: dict[str, int] = {}  # worker (lease owner) -> its open task streams
+        self._no_streams = asyncio.Event()
+        self._no_streams.set()
+
+    async def _going_away(self, context: Context) -> None:
+        await context.abort(
+            grpc.StatusCode.UNAVAILABLE,
+            "the API is shutting down; its leases go back to the queue",
+            trailing_metadata=((GOING_AWAY_METADATA, "1"),),
+        )
+
+    async def go_away(self) -> None:
+        """The start of a graceful shutdown: every task stream ends (UNAVAILABLE, with
+        GOING_AWAY_METADATA) and the leases of the workers they served go back to the
+        queue at once, for workers on other API processes (or this one's successor) to
+        take, instead of after their expiry. Results reported meanwhile are still taken:
+        a lease is either completed or handed back, never both."""
+        if self.closing.is_set():
+            return
+        owners = set(self._streams)
+        self.closing.set()
+        self.wakeups.wake()  # streams waiting for work look up and see the closing
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._no_streams.wait(), STREAMS_END_TIMEOUT)
+        if not owners:
+            return
+        try:
+            async with transaction(self.state.db, self.state.hub) as session:
+                released = await queue.release_owned(session, owners=owners)
+        except Exception:  # the database may be away: the leases then expire as usual
+            logger.warning("could not hand the workers' leases back", exc_info=True)
+            return
+        logger.info("handed %d leased tasks of %d workers back", len(released), len(owners))
+        for task in released:
+            if task.kind == GENERATE_INSIGHT:
+                # Progress subscribers start over, as after a retryable failure.
+                await self.state.hub.publish(
+                    progress_channel(_insight_id(task.payload)), {"type": "restart"}
+                )
 
     # -- session -------------------------------------------------------------------------
 
@@ -104,6 +167,8 @@ class WorkerService:
             worker_id = uuid.UUID(request.worker_id)
         except ValueError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "worker_id must be a UUID")
+        if self.closing.is_set():
+            await self._going_away(context)
         issued = self.state.tokens.issue_worker(worker_id)
         logger.info(
             "worker %s (%s, %s) registered: %s, %d slots",
@@ -127,7 +192,7 @@ class WorkerService:
     ) -> pb.HeartbeatResponse:
         worker_id = await self._worker_id(context)
         tokens = {token for token in map(parse_uuid, request.lease_tokens) if token is not None}
-        async with self.state.db() as session, session.begin():
+        async with _database(context), self.state.db() as session, session.begin():
             held = await queue.extend_leases(
                 session,
                 owner=str(worker_id),
@@ -140,42 +205,76 @@ class WorkerService:
         self, request: pb.StreamTasksRequest, context: Context
     ) -> AsyncIterator[pb.Task]:
         worker_id = await self._worker_id(context)
+        if self.closing.is_set():
+            await self._going_away(context)
         owner = str(worker_id)
         capacity = max(1, min(int(request.free_slots), 64))
-        while True:
-            # Read before looking at the queue: a wake-up that lands in between is not lost.
-            generation = self.wakeups.generation
-            async with transaction(self.state.db, self.state.hub) as session:
-                running = await queue.count_leased(session, owner=owner)
-                leased: list[queue.LeasedTask] = []
-                if running < capacity:
-                    leased = await queue.lease(
-                        session,
-                        owner=owner,
-                        limit=capacity - running,
-                        lease_seconds=self.settings.task_lease_seconds,
-                        kinds=KINDS,
+        self._streams[owner] = self._streams.get(owner, 0) + 1
+        self._no_streams.clear()
+        try:
+            retry = STREAM_RETRY_FIRST_SECONDS
+            while not self.closing.is_set():
+                # Read before looking at the queue: a wake-up that lands in between is not lost.
+                generation = self.wakeups.generation
+                try:
+                    running, leased = await self._lease(owner, capacity)
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    # The stream outlives a database outage: the worker stays connected and
+                    # gets tasks as soon as PostgreSQL is back, not after its own back-off.
+                    logger.warning(
+                        "task stream: the database is unavailable (%r); retrying in %.1f s",
+                        exc,
+                        retry,
                     )
-                    for task in leased:
-                        if task.kind == GENERATE_INSIGHT:
-                            await insights.mark_insight_running(
-                                session, insight_id=_insight_id(task.payload)
-                            )
-            # Committed: the lease is durable before the worker hears of it.
-            for task in leased:
-                if task.kind == GENERATE_INSIGHT:
-                    await self.state.hub.reset_progress(_insight_id(task.payload))
-                yield pb.Task(
-                    task_id=str(task.id),
-                    kind=task.kind,
-                    attempt=task.attempt,
-                    lease_token=str(task.lease_token),
-                    lease_expires_at=task.lease_expires_at,
-                    **_job_message(task.kind, task.payload),
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.closing.wait(), retry)
+                    retry = min(retry * 2, STREAM_RETRY_MAX_SECONDS)
+                    continue
+                retry = STREAM_RETRY_FIRST_SECONDS
+                # Committed: the lease is durable before the worker hears of it.
+                for task in leased:
+                    if task.kind == GENERATE_INSIGHT:
+                        await self.state.hub.reset_progress(_insight_id(task.payload))
+                    yield pb.Task(
+                        task_id=str(task.id),
+                        kind=task.kind,
+                        attempt=task.attempt,
+                        lease_token=str(task.lease_token),
+                        lease_expires_at=task.lease_expires_at,
+                        **_job_message(task.kind, task.payload),
+                    )
+                if leased and running + len(leased) < capacity:
+                    continue  # there may be more waiting
+                await self.wakeups.wait(after=generation)
+            await self._going_away(context)
+        finally:
+            self._streams[owner] -= 1
+            if not self._streams[owner]:
+                del self._streams[owner]
+            if not self._streams:
+                self._no_streams.set()
+
+    async def _lease(self, owner: str, capacity: int) -> tuple[int, list[queue.LeasedTask]]:
+        """How many tasks `owner` runs, and the ones leased to it now (up to `capacity`)."""
+        async with transaction(self.state.db, self.state.hub) as session:
+            running = await queue.count_leased(session, owner=owner)
+            leased: list[queue.LeasedTask] = []
+            if running < capacity:
+                leased = await queue.lease(
+                    session,
+                    owner=owner,
+                    limit=capacity - running,
+                    lease_seconds=self.settings.task_lease_seconds,
+                    kinds=KINDS,
                 )
-            if leased and running + len(leased) < capacity:
-                continue  # there may be more waiting
-            await self.wakeups.wait(after=generation)
+                for task in leased:
+                    if task.kind == GENERATE_INSIGHT:
+                        await insights.mark_insight_running(
+                            session, insight_id=_insight_id(task.payload)
+                        )
+        return running, leased
 
     async def report_progress(
         self, request: pb.ReportProgressRequest, context: Context
@@ -185,7 +284,7 @@ class WorkerService:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
-        async with self.state.db() as session:
+        async with _database(context), self.state.db() as session:
             task = await queue.leased_task(
                 session,
                 task_id=uuid.UUID(request.task_id),
@@ -207,7 +306,7 @@ class WorkerService:
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
         task_id, token = uuid.UUID(request.task_id), uuid.UUID(request.lease_token)
-        async with transaction(self.state.db, self.state.hub) as session:
+        async with _database(context), transaction(self.state.db, self.state.hub) as session:
             task = await queue.get_task(session, task_id=task_id)
             if task is None:
                 return pb.ReportResultResponse(accepted=False)
@@ -305,14 +404,24 @@ def _credentials(state: AppState) -> grpc.ServerCredentials | None:
     )
 
 
+@dataclass(frozen=True)
+class WorkerProtocol:
+    """The running worker protocol: its bound port, and its servicer (for `go_away`)."""
+
+    port: int
+    service: WorkerService
+
+
 @asynccontextmanager
-async def serve_worker_protocol(state: AppState) -> AsyncIterator[int]:
-    """Serves the worker protocol for the duration; yields the bound port."""
+async def serve_worker_protocol(state: AppState) -> AsyncIterator[WorkerProtocol]:
+    """Serves the worker protocol for the duration; at its end the workers' leases are
+    handed back (WorkerService.go_away, unless called before) and the server stops."""
     async with queue.TaskWakeups(
         asyncpg_dsn(state.settings.database_url), poll_seconds=state.settings.task_poll_seconds
     ) as wakeups:
         server = grpc.aio.server()
-        server.add_generic_rpc_handlers((generic_handler(WorkerService(state, wakeups)),))
+        service = WorkerService(state, wakeups)
+        server.add_generic_rpc_handlers((generic_handler(service),))
         address = f"{state.settings.grpc_host}:{state.settings.grpc_port}"
         credentials = _credentials(state)
         port = (
@@ -324,7 +433,8 @@ async def serve_worker_protocol(state: AppState) -> AsyncIterator[int]:
         mode = "mTLS" if credentials else "plaintext, loopback only"
         logger.info("gRPC worker protocol on %s:%d (%s)", state.settings.grpc_host, port, mode)
         try:
-            yield port
+            yield WorkerProtocol(port, service)
         finally:
-            # Streams end at once; unary calls in flight get a few seconds to finish.
+            await service.go_away()
+            # Unary calls in flight get a few seconds to finish.
             await server.stop(grace=3)

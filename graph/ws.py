@@ -8,6 +8,9 @@
   connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS).
 - The server pings every ENGLOG_WS_PING_SECONDS (Strawberry pings only on the legacy
   protocol), and answers client pings with pongs as Strawberry does.
+- A graceful shutdown (SIGTERM) closes every socket with 1001 "Server shutting down" once
+  the process accepts no new connection (graph/app.py `going_away`), where uvicorn alone
+  would drop them with 1012; clients reconnect, to another process, and resume with `since`.
 
 Why 4403 for all of these: it is the protocol's code for "this connection is not allowed",
 and the graphql-ws reference client retries it with back-off, calling `connectionParams`
@@ -61,6 +64,9 @@ logger = logging.getLogger("englog.ws")
 
 FORBIDDEN = 4403
 INTERNAL_SERVER_ERROR = 4500
+# The server is shutting down (RFC 6455 "going away"): clients reconnect, to another process.
+GOING_AWAY = 1001
+GOING_AWAY_REASON = "Server shutting down"
 REDIS_TIMEOUT = 1.0  # a connection_init never waits longer than this on the counter
 MIN_SLOT_TTL = 30.0
 
@@ -171,15 +177,32 @@ class ConnectionSlots:
     Every ENGLOG_WS_PING_SECONDS one pipeline refreshes every live connection's member (one
     ZADD a user), and counts it again if Redis lost it: a round trip a process, not one a
     connection (at 10,000 sockets those were a third of the process's CPU).
+
+    It also knows every open socket's handler, counted or not yet, so that a shutdown can
+    close them all with 1001 (`close_all`).
     """
 
     def __init__(self, state: AppState) -> None:
         self.state = state
         self._slots: dict[str, uuid.UUID] = {}
         self._task: asyncio.Task[None] | None = None
+        self._handlers: set[GraphQLTransportWSHandler] = set()
 
     def __len__(self) -> int:
         return len(self._slots)
+
+    def opened(self, handler: GraphQLTransportWSHandler) -> None:
+        self._handlers.add(handler)
+
+    def closed(self, handler: GraphQLTransportWSHandler) -> None:
+        self._handlers.discard(handler)
+
+    async def close_all(self, code: int, reason: str) -> None:
+        """Closes every open socket with `code` and `reason` (closing handshakes included;
+        the caller bounds the wait)."""
+        handlers = list(self._handlers)
+        if handlers:
+            await asyncio.gather(*(handler.close(code, reason) for handler in handlers))
 
     def add(self, user_id: uuid.UUID, slot: str) -> None:
         self._slots[slot] = user_id
@@ -260,6 +283,14 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     @context.setter
     def context(self, value: Context) -> None:
         self.connection_context = value
+
+    async def handle(self) -> None:
+        sockets = self.connection_context.state.ws_slots
+        sockets.opened(self)
+        try:
+            await super().handle()
+        finally:
+            sockets.closed(self)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         context = dataclasses.replace(self.connection_context, _user_id=None)

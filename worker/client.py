@@ -30,6 +30,9 @@ logger = logging.getLogger("englog.worker")
 VERSION = "0.1.0"
 PROGRESS_FLUSH_SECONDS = 0.1  # deltas are batched: one ReportProgress per 100 ms, not per token
 MAX_BACKOFF_SECONDS = 30.0
+# Trailing metadata of the UNAVAILABLE an API process ends task streams with when it shuts
+# down (graph/grpc_server.py): it hands this worker's leases back to the queue.
+GOING_AWAY_METADATA = "x-englog-going-away"
 
 # (job, progress) -> the Success message; raising TaskFailed reports a failure.
 Runner = Callable[[pb.Task, Callable[[str, int], Awaitable[None]]], Awaitable[pb.Success]]
@@ -87,6 +90,11 @@ def channel_for(settings: WorkerSettings) -> grpc.aio.Channel:
 
 class LeaseLost(asyncio.CancelledError):
     """The API gave the task to someone else: stop working on it (a cancellation)."""
+
+
+def going_away(error: grpc.aio.AioRpcError) -> bool:
+    """Whether the API ended the stream because it shuts down (and took the leases back)."""
+    return any(key == GOING_AWAY_METADATA for key, _ in error.trailing_metadata() or ())
 
 
 class ProgressReporter:
@@ -156,8 +164,9 @@ class Worker:
                     await self._session(channel, stop)
                     attempt = 0
                 except (grpc.aio.AioRpcError, OSError) as exc:
+                    # A session that got as far as registering starts the back-off afresh.
+                    attempt = 1 if self.connected.is_set() else attempt + 1
                     self.connected.clear()
-                    attempt += 1
                     jitter = random.uniform(0.5, 1.0)  # noqa: S311 - backoff jitter, not security
                     delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt, 6)) * jitter
                     code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else exc
@@ -198,7 +207,12 @@ class Worker:
                     stream.cancel()
                     await self._drain()
                     return
-                message = read.result()
+                try:
+                    message = read.result()
+                except grpc.aio.AioRpcError as exc:
+                    if going_away(exc):
+                        self._abandon_tasks()
+                    raise
                 if message is grpc.aio.EOF or not isinstance(message, pb.Task):
                     raise grpc.aio.AioRpcError(
                         grpc.StatusCode.UNAVAILABLE,
@@ -213,6 +227,17 @@ class Worker:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+
+    def _abandon_tasks(self) -> None:
+        """The API handed our leases back (it shuts down): another worker may already have
+        the tasks, and results for those leases would be refused, so stop them now."""
+        if self.running:
+            logger.warning(
+                "the API is shutting down and took back our %d tasks; stopping them",
+                len(self.running),
+            )
+        for task in self.running.values():
+            task.cancel()
 
     async def _heartbeats(self, client: WorkerClient, interval: int) -> None:
         while True:
