@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import logging
+import re
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -15,19 +16,49 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph import ws
 from graph.context import AppState, Context
-from graph.errors import RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
+from graph.errors import GRAPHQL_VALIDATION_FAILED, RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
 
 logger = logging.getLogger("englog.http")
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+# A \uD800-\uDFFF escape in the raw JSON: only then can a decoded string hold a lone
+# surrogate (UTF-8 itself cannot encode one), which no database, log or answer can encode.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class NotARequest(json.JSONDecodeError):
+    """JSON that no GraphQL request (nor websocket message) can be, and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, "", 0)
+        self.reason = reason
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """Whether a string anywhere in decoded JSON holds a lone surrogate (iteratively: the
+    decoder allows nesting deep enough to exhaust the stack of a recursive walk)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _wants_graphql_response(accept: str) -> bool:
@@ -90,6 +121,36 @@ class GraphQLView(GraphQL[Context, None]):
         kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         super().__init__(**kwargs)
         self.state_key = state_key
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except NotARequest as exc:
+            raise HTTPException(400, exc.reason) from exc
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A JSON object (an HTTP request's body or a websocket message), UTF-8, without lone
+        surrogates. Anything else raises a JSONDecodeError: Strawberry answers those with 400
+        over HTTP and closes a websocket with 4400, where it failed with a 500 or a 1011."""
+        try:
+            # Strictly UTF-8 (json.loads would let encoded surrogates through), a BOM allowed.
+            text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+        except UnicodeDecodeError as exc:
+            raise NotARequest("The request body is not valid UTF-8") from exc
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise
+        except (ValueError, RecursionError) as exc:
+            # An integer over Python's 4,300 digits; nesting deeper than the stack.
+            raise NotARequest("Unable to parse request body as JSON") from exc
+        if not isinstance(value, dict):  # batching is off: an array is refused too
+            raise NotARequest("Expected a JSON object")
+        if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+            raise NotARequest("The JSON holds a lone UTF-16 surrogate (\\uD800-\\uDFFF)")
+        return value
 
     @functools.cached_property
     def graphql_ide_html(self) -> str:
@@ -167,6 +228,11 @@ class GraphQLView(GraphQL[Context, None]):
             # GraphQL-over-HTTP: a mutation over GET is 405 Method Not Allowed.
             if isinstance(exc.__cause__, InvalidOperationTypeError):
                 raise HTTPException(405, exc.reason) from exc
+            if isinstance(exc.__cause__, CannotGetOperationTypeError):
+                # No such operation in the document (GetOperation() failed): a request error,
+                # so 200 with application/json and 400 with graphql-response+json (6.4.1).
+                error = GraphQLError(exc.reason, extensions={"code": GRAPHQL_VALIDATION_FAILED})
+                return ExecutionResult(data=None, errors=[error])
             raise
 
     def create_response(

@@ -6,7 +6,7 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
 from strawberry.types.unset import UnsetType
@@ -24,6 +24,13 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 128
 MAX_EMAIL = 254
 MAX_SEARCH = 200
+# The instants an entry (and the days an insight's period) may have. The driver cannot send
+# one whose UTC form leaves years 1–9999 and sends 0001-01-01 / 9999-12-31 23:59:59.999999 UTC
+# as ±infinity, and durationMinutes is a 32-bit count (about 4,000 years): outside this range
+# a write failed as an internal error.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
+RANGE_MESSAGE = "must be between 1900-01-01 and 2999-12-31"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -74,6 +81,23 @@ def aware(errors: FieldErrors, field: str, value: datetime | None) -> datetime |
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         errors.add(field, "must include a UTC offset (ISO-8601, e.g. 2026-01-05T09:00:00+01:00)")
+        return None
+    return value
+
+
+def instant(errors: FieldErrors, field: str, value: datetime | None) -> datetime | None:
+    """An aware datetime within EARLIEST..LATEST."""
+    value = aware(errors, field, value)
+    if value is not None and not EARLIEST <= value < LATEST:
+        errors.add(field, f"{RANGE_MESSAGE} (UTC)")
+        return None
+    return value
+
+
+def day(errors: FieldErrors, field: str, value: date) -> date | None:
+    """A calendar day within EARLIEST..LATEST."""
+    if not EARLIEST.date() <= value < LATEST.date():
+        errors.add(field, RANGE_MESSAGE)
         return None
     return value
 

@@ -26,8 +26,8 @@ def _entry_data(data: CreateLogEntryInput, errors: FieldErrors) -> entries.Entry
         required=False,
         multiline=True,
     )
-    start = check.aware(errors, "startTime", data.start_time)
-    end = check.aware(errors, "endTime", data.end_time)
+    start = check.instant(errors, "startTime", data.start_time)
+    end = check.instant(errors, "endTime", data.end_time)
     if start and end and end <= start:
         errors.add("endTime", "must be after startTime")
     project_id = None
@@ -173,9 +173,9 @@ def _update_values(data: UpdateLogEntryInput) -> tuple[dict[str, Any], list[str]
                 errors.add("projectId", "must be an ID")
             values["project_id"] = project_id
     if check.given(data.start_time) and not_null("startTime", data.start_time):
-        values["start_time"] = check.aware(errors, "startTime", data.start_time)
+        values["start_time"] = check.instant(errors, "startTime", data.start_time)
     if check.given(data.end_time) and not_null("endTime", data.end_time):
-        values["end_time"] = check.aware(errors, "endTime", data.end_time)
+        values["end_time"] = check.instant(errors, "endTime", data.end_time)
     if check.given(data.value_rating) and not_null("valueRating", data.value_rating):
         assert data.value_rating is not None
         values["value_rating"] = data.value_rating.value

@@ -140,8 +140,10 @@ class CreateLogEntryInput:
     tags: list[str] | None = strawberry.field(
         default=None, description="Up to 20 tag names (≤ 50 chars); unknown ones are created."
     )
-    start_time: datetime = strawberry.field(description="Start, ISO-8601 with offset.")
-    end_time: datetime = strawberry.field(description="End, after startTime.")
+    start_time: datetime = strawberry.field(
+        description="Start, ISO-8601 with offset, between 1900-01-01 and 2999-12-31 UTC."
+    )
+    end_time: datetime = strawberry.field(description="End, after startTime, in the same range.")
     value_rating: ValueRating | None = strawberry.field(
         default=None, description="Defaults to MEDIUM."
     )

@@ -23,10 +23,15 @@ MAX_FOCUS_AREA = 100
 
 def _request(data: RequestInsightInput) -> insights.InsightRequest:
     errors = FieldErrors()
-    if data.period_end < data.period_start:
-        errors.add("periodEnd", "must not be before periodStart")
-    elif (data.period_end - data.period_start).days + 1 > MAX_PERIOD_DAYS:
-        errors.add("periodEnd", f"the period must be at most {MAX_PERIOD_DAYS} days long")
+    # The days entries can have: a period at the ends of the calendar (0001-01-01, 9999-12-31)
+    # failed as an internal error turning into UTC instants.
+    start = check.day(errors, "periodStart", data.period_start)
+    end = check.day(errors, "periodEnd", data.period_end)
+    if start and end:
+        if data.period_end < data.period_start:
+            errors.add("periodEnd", "must not be before periodStart")
+        elif (data.period_end - data.period_start).days + 1 > MAX_PERIOD_DAYS:
+            errors.add("periodEnd", f"the period must be at most {MAX_PERIOD_DAYS} days long")
     project_ids: list[uuid.UUID] = []
     if data.project_ids is not None and len(data.project_ids) > MAX_PROJECT_IDS:
         errors.add("projectIds", f"at most {MAX_PROJECT_IDS} items")

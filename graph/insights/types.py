@@ -93,7 +93,9 @@ class InsightConnection:
 @strawberry.input(description="What report to write, about which days and work.")
 class RequestInsightInput:
     kind: InsightKind = strawberry.field(description="What kind of report.")
-    period_start: date = strawberry.field(description="First day, in the user's time zone.")
+    period_start: date = strawberry.field(
+        description="First day, in the user's time zone (1900-01-01 to 2999-12-31)."
+    )
     period_end: date = strawberry.field(
         description="Last day, included; not before periodStart, at most 366 days in all."
     )

@@ -1,0 +1,415 @@
+"""Malformed requests get protocol-correct refusals, never a 5xx: HTTP bodies, methods and
+content types (GraphQL-over-HTTP), and websocket messages (graphql-transport-ws close codes)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from db.engine import asyncpg_dsn
+from graph.app import create_app
+from tests.factories import Account, Api, make_settings
+from tests.graph.ws.conftest import WS_SETTINGS, Client, Server, serving, ws_client
+
+JSON = {"Content-Type": "application/json"}
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+NOT_JSON = "Unable to parse request body as JSON"
+NOT_AN_OBJECT = "Expected a JSON object"
+SURROGATE = "The JSON holds a lone UTF-16 surrogate (\\uD800-\\uDFFF)"
+UNSUPPORTED = "Unsupported content type"
+CREATE_TAG = "mutation($name: String!) { createTag(input: {name: $name}) { name } }"
+
+
+async def post(
+    client: httpx.AsyncClient, body: bytes, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return await client.post("/graphql", content=body, headers=JSON if headers is None else headers)
+
+
+def assert_refused(response: httpx.Response, status: int, reason: str) -> None:
+    """Refused before any GraphQL ran: the status and a plain-text reason."""
+    assert (response.status_code, response.text) == (status, reason)
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+
+
+# --- HTTP: bodies ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"NONSENSE", b'{"query":', b"{not json}", b"{'query': '{ __typename }'}"],
+    ids=["empty", "nonsense", "truncated", "unquoted", "single-quoted"],
+)
+async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient, body: bytes) -> None:
+    assert_refused(await post(client, body), 400, NOT_JSON)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"5", b'"{ __typename }"', b"null", b"true", b"[]", b'[{"query": "{ __typename }"}]'],
+    ids=["number", "string", "null", "boolean", "empty-array", "batch"],
+)
+async def test_json_that_is_not_an_object_is_400(client: httpx.AsyncClient, body: bytes) -> None:
+    # A number, string or null used to fail with a 500 (Strawberry called .get on it).
+    assert_refused(await post(client, body), 400, NOT_AN_OBJECT)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({}, "No GraphQL query found in the request"),
+        ({"query": None}, "No GraphQL query found in the request"),
+        ({"qeury": "{ __typename }"}, "No GraphQL query found in the request"),
+        ({"query": 5}, "The GraphQL operation's `query` must be a string or null, if provided."),
+        (
+            {"query": {"kind": "Document"}},
+            "The GraphQL operation's `query` must be a string or null, if provided.",
+        ),
+        (
+            {"query": "{ __typename }", "variables": [7]},
+            "The GraphQL operation's `variables` must be an object or null, if provided.",
+        ),
+        (
+            {"query": "{ __typename }", "variables": "{}"},
+            "The GraphQL operation's `variables` must be an object or null, if provided.",
+        ),
+        (
+            {"query": "{ __typename }", "extensions": 5},
+            "The GraphQL operation's `extensions` must be an object or null, if provided.",
+        ),
+    ],
+    ids=[
+        "empty-object",
+        "null-query",
+        "misspelt-query",
+        "number-query",
+        "object-query",
+        "array-variables",
+        "string-variables",
+        "number-extensions",
+    ],
+)
+async def test_a_request_with_missing_or_mistyped_parameters_is_400(
+    client: httpx.AsyncClient, body: dict[str, Any], reason: str
+) -> None:
+    assert_refused(await post(client, json.dumps(body).encode()), 400, reason)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"query": "{ __typename \xff }"}', b'{"query": "\xc3\x28"}', b"\xed\xa0\x80"],
+    ids=["stray-byte", "broken-sequence", "encoded-surrogate"],
+)
+async def test_a_body_that_is_not_utf8_is_400(client: httpx.AsyncClient, body: bytes) -> None:
+    # It used to fail with a 500 (a UnicodeDecodeError is no JSONDecodeError).
+    assert_refused(await post(client, body), 400, "The request body is not valid UTF-8")
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [b'{"name": "\\ud800"}', b'{"name": "a\\uDFFFb"}', b'{"\\udbff": "x"}'],
+    ids=["high", "low", "in-a-key"],
+)
+async def test_a_lone_surrogate_escape_is_400_and_writes_nothing(
+    client: httpx.AsyncClient, api: Api, database_url: str, variables: bytes
+) -> None:
+    """Valid JSON grammar, but no Unicode text: PostgreSQL, the logs and the answer itself
+    could not have encoded it."""
+    account = await api.sign_up()
+    body = b'{"query": "' + CREATE_TAG.encode() + b'", "variables": ' + variables + b"}"
+    headers = {**JSON, "Authorization": f"Bearer {account.access_token}"}
+    assert_refused(await post(client, body, headers), 400, SURROGATE)
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM tag") == 0
+    finally:
+        await connection.close()
+
+
+async def test_an_escaped_surrogate_pair_is_an_ordinary_character(
+    client: httpx.AsyncClient, api: Api
+) -> None:
+    account = await api.sign_up()
+    body = b'{"query": "' + CREATE_TAG.encode() + b'", "variables": {"name": "\\ud83d\\ude00"}}'
+    headers = {**JSON, "Authorization": f"Bearer {account.access_token}"}
+    response = await post(client, body, headers)
+    assert response.status_code == 200
+    assert response.json() == {"data": {"createTag": {"name": "😀"}}}
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [b"[" * 100_000 + b"]" * 100_000, b"1" * 5000],
+    ids=["nested-100000-deep", "5000-digit-number"],
+)
+async def test_json_python_cannot_read_is_400(client: httpx.AsyncClient, variables: bytes) -> None:
+    # Both used to fail with a 500 (RecursionError; ValueError over 4,300 digits).
+    body = b'{"query": "{ __typename }", "variables": {"x": ' + variables + b"}}"
+    assert_refused(await post(client, body), 400, NOT_JSON)
+
+
+async def test_a_body_over_the_cap_is_413_with_a_coded_error(client: httpx.AsyncClient) -> None:
+    body = json.dumps({"query": "{ __typename }", "variables": {"x": "x" * 2_000_000}})
+    response = await post(client, body.encode())
+    assert response.status_code == 413
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The request body is over 1048576 bytes",
+                "extensions": {"code": "PAYLOAD_TOO_LARGE", "maxBytes": 1048576},
+            }
+        ]
+    }
+
+
+# --- HTTP: operations, content types, methods --------------------------------------------
+
+UNKNOWN_OPERATION = {
+    "message": 'Unknown operation named "Nope".',
+    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+}
+
+
+async def test_an_unknown_operation_name_is_a_request_error_200_for_json(
+    client: httpx.AsyncClient,
+) -> None:
+    """GetOperation() failed: a GraphQL request error, 200 with application/json
+    (GraphQL-over-HTTP 6.4.1); it was a plain-text 400."""
+    response = await client.post(
+        "/graphql", json={"query": "query A { __typename }", "operationName": "Nope"}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"data": None, "errors": [UNKNOWN_OPERATION]}
+
+
+async def test_an_unknown_operation_name_is_400_without_data_for_graphql_response_json(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql",
+        json={"query": "query A { __typename }", "operationName": "Nope"},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert (response.status_code, response.headers["content-type"]) == (400, GRAPHQL_RESPONSE)
+    assert response.json() == {"errors": [UNKNOWN_OPERATION]}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"query { __typename }", "text/plain"),
+        (b"query { __typename }", "application/graphql"),
+        (b"query=%7B+__typename+%7D", "application/x-www-form-urlencoded"),
+        (
+            b'--b\r\nContent-Disposition: form-data; name="query"\r\n\r\n'
+            b"{ __typename }\r\n--b--\r\n",
+            "multipart/form-data; boundary=b",
+        ),
+        (b'{"query": "{ __typename }"}', "application/xml"),
+    ],
+    ids=["text", "graphql", "form", "multipart", "xml"],
+)
+async def test_a_body_of_an_unsupported_content_type_is_400(
+    client: httpx.AsyncClient, body: bytes, content_type: str
+) -> None:
+    assert_refused(await post(client, body, {"Content-Type": content_type}), 400, UNSUPPORTED)
+
+
+async def test_a_post_without_a_content_type_is_400(client: httpx.AsyncClient) -> None:
+    assert_refused(await post(client, b'{"query": "{ __typename }"}', {}), 400, UNSUPPORTED)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"query": 'mutation { logOut(refreshToken: "x") }'},
+        {
+            "query": 'query A { __typename } mutation B { logOut(refreshToken: "x") }',
+            "operationName": "B",
+        },
+    ],
+    ids=["only-a-mutation", "mutation-chosen-by-name"],
+)
+async def test_a_mutation_over_get_is_405(
+    client: httpx.AsyncClient, params: dict[str, str]
+) -> None:
+    response = await client.get("/graphql", params=params)
+    assert_refused(response, 405, "mutations are not allowed when using GET")
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+async def test_other_methods_are_405(client: httpx.AsyncClient, method: str) -> None:
+    response = await client.request(method, "/graphql", json={"query": "{ __typename }"})
+    assert_refused(response, 405, "GraphQL only supports GET and POST requests.")
+
+
+@pytest.mark.parametrize(
+    ("variables", "reason"),
+    [("{bad", NOT_JSON), ("5", NOT_AN_OBJECT), ('{"x": "\\ud800"}', SURROGATE)],
+    ids=["not-json", "number", "lone-surrogate"],
+)
+async def test_get_variables_that_are_not_a_json_object_are_400(
+    client: httpx.AsyncClient, variables: str, reason: str
+) -> None:
+    response = await client.get(
+        "/graphql", params={"query": "{ __typename }", "variables": variables}
+    )
+    assert_refused(response, 400, reason)
+
+
+# --- websockets (graphql-transport-ws) ---------------------------------------------------
+
+SUBSCRIPTION = "subscription { logEntryEvents { cursor } }"
+
+
+@pytest.fixture(scope="module")
+async def server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
+    async with serving(database_url, redis_url, **WS_SETTINGS) as running:
+        yield running
+
+
+@pytest.fixture
+async def account(server: Server) -> Account:
+    async with httpx.AsyncClient(base_url=server.http_url) as client:
+        return await Api(client).sign_up()
+
+
+async def closed_after(client: Client, *frames: str | bytes) -> tuple[int, str]:
+    for frame in frames:
+        await client.socket.send(frame)
+    return await client.closed()
+
+
+@pytest.mark.parametrize(
+    ("frame", "close"),
+    [
+        ("not json", (4400, "WebSocket message must be valid JSON")),
+        ('{"type": "connection_init"', (4400, "WebSocket message must be valid JSON")),
+        # Valid JSON but no message object: these two used to make the ASGI app fail, the
+        # socket ending without a close frame.
+        ("5", (4400, "WebSocket message must be valid JSON")),
+        ("[]", (4400, "WebSocket message must be valid JSON")),
+        (
+            '{"type": "connection_init", "payload": "\\ud800"}',
+            (4400, "WebSocket message must be valid JSON"),
+        ),
+        (b'{"type": "connection_init"}', (4400, "WebSocket message type must be text")),
+        ('{"type": "hello"}', (4400, "Unknown message type: hello")),
+        ('{"payload": {}}', (4400, "Failed to parse message")),
+        ('{"type": "connection_init", "payload": 5}', (4400, "Invalid connection init payload")),
+    ],
+    ids=[
+        "not-json",
+        "truncated-json",
+        "number",
+        "array",
+        "lone-surrogate",
+        "binary",
+        "unknown-type",
+        "no-type",
+        "payload-not-an-object",
+    ],
+)
+async def test_a_malformed_first_message_closes_the_socket_with_4400(
+    server: Server, frame: str | bytes, close: tuple[int, str]
+) -> None:
+    async with ws_client(server) as client:
+        assert await closed_after(client, frame) == close
+
+
+async def test_a_subscribe_before_connection_init_closes_with_4401(server: Server) -> None:
+    async with ws_client(server) as client:
+        await client.subscribe(SUBSCRIPTION)
+        assert await client.closed() == (4401, "Unauthorized")
+
+
+async def test_a_second_connection_init_closes_with_4429(server: Server, account: Account) -> None:
+    async with ws_client(server) as client:
+        await client.log_in(account.access_token)
+        await client.init({"authorization": f"Bearer {account.access_token}"})
+        assert await client.closed() == (4429, "Too many initialisation requests")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "subscribe", "payload": {"query": SUBSCRIPTION}},
+        {"type": "subscribe", "id": "1"},
+        {"type": "subscribe", "id": "1", "payload": {}},
+    ],
+    ids=["no-id", "no-payload", "no-query"],
+)
+async def test_a_subscribe_without_id_or_query_closes_with_4400(
+    server: Server, account: Account, message: dict[str, Any]
+) -> None:
+    async with ws_client(server) as client:
+        await client.log_in(account.access_token)
+        await client.send(message)
+        assert await client.closed() == (4400, "Failed to parse message")
+
+
+@asynccontextmanager
+async def impatient_server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
+    """A server of its own that stops within a second even with a connection left open."""
+    application = create_app(make_settings(database_url, redis_url, **WS_SETTINGS))
+    config = uvicorn.Config(
+        application,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_config=None,
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(30):
+            while not server.started:
+                assert not task.done(), "uvicorn stopped while starting"
+                await asyncio.sleep(0.01)
+        port = int(server.servers[0].sockets[0].getsockname()[1])
+        yield Server(port, application.state.englog)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+
+
+async def test_a_duplicate_subscription_id_closes_with_4409(
+    database_url: str, redis_url: str
+) -> None:
+    """The close is right; the connection's handler on the server then never returns (found
+    here: uvicorn's graceful shutdown waits for it), hence a server of its own."""
+    async with (
+        impatient_server(database_url, redis_url) as server,
+        httpx.AsyncClient(base_url=server.http_url) as http,
+    ):
+        account = await Api(http).sign_up()
+        async with ws_client(server) as client:
+            await client.log_in(account.access_token)
+            await client.subscribe(SUBSCRIPTION, "dup")
+            await client.subscribe(SUBSCRIPTION, "dup")
+            assert await client.closed() == (4409, "Subscriber for dup already exists")
+
+
+# Not run: after that failure uvicorn's shutdown of the test server hangs for its 30 s timeout.
+@pytest.mark.xfail(
+    run=False,
+    reason="a payload that is not an object raises a TypeError in Strawberry's handle_subscribe "
+    "(it catches KeyError only), which graph/ws.py GraphQLTransportWSHandler lets escape: the "
+    "ASGI app fails and the socket ends without a close frame instead of with 4400",
+)
+async def test_a_subscribe_whose_payload_is_not_an_object_closes_with_4400(
+    server: Server, account: Account
+) -> None:
+    async with ws_client(server) as client:
+        await client.log_in(account.access_token)
+        await client.send({"type": "subscribe", "id": "1", "payload": 5})
+        assert await client.closed() == (4400, "Failed to parse message")
