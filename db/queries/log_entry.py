@@ -146,7 +146,7 @@ async def _link_tags(
     names = [name for names in tags_by_entry.values() for name in names]
     tag_ids = await ensure_tags(session, user_id=user_id, names=names)
     links = {
-        (entry_id, tag_ids[name.lower()])
+        (entry_id, tag_ids[name])
         for entry_id, entry_names in tags_by_entry.items()
         for name in entry_names
     }

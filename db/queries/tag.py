@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -62,25 +61,40 @@ async def delete_tag(session: AsyncSession, *, user_id: uuid.UUID, tag_id: uuid.
     return (await session.scalars(query)).first() is not None
 
 
+# Tag names are one tag when PostgreSQL's lower() makes them equal (the unique index's rule),
+# which Python's str.lower() does not always agree with ("İ", a final "Σ"): so PostgreSQL
+# lowers them, picks each new tag's first spelling, upserts them in one fixed order (so that
+# concurrent writers lock the same rows in the same order) and maps every given name to its id.
+_ENSURE_TAGS = sa.text(
+    """
+    WITH given AS (
+        SELECT name, lower(name) AS key, position
+        FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS t(name, position)
+    ),
+    first AS (
+        SELECT DISTINCT ON (key) name, key FROM given ORDER BY key, position
+    ),
+    upserted AS (
+        INSERT INTO tag (user_id, name)
+        SELECT :user_id, name FROM first ORDER BY key
+        -- DO UPDATE (a no-op write) rather than DO NOTHING, so existing rows come back too.
+        ON CONFLICT (user_id, lower(name)) DO UPDATE SET name = tag.name
+        RETURNING id, lower(name) AS key
+    )
+    SELECT DISTINCT given.name, upserted.id FROM given JOIN upserted USING (key)
+    """
+).columns(name=sa.Text, id=sa.Uuid)
+
+
 async def ensure_tags(
     session: AsyncSession, *, user_id: uuid.UUID, names: Sequence[str]
 ) -> dict[str, uuid.UUID]:
-    """Ids of the user's tags with these names (lower-cased keys), creating the missing ones."""
+    """Ids of the user's tags with these names (keyed by the names as given), creating the
+    missing ones."""
     if not names:
         return {}
-    first: dict[str, str] = {}
-    for name in names:
-        first.setdefault(name.lower(), name)  # the first spelling names a new tag
-    # One fixed order, so concurrent writers lock the same tag rows in the same order.
-    unique = [first[key] for key in sorted(first)]
-    rows_in = insert(Tag).values([{"user_id": user_id, "name": name} for name in unique])
-    # DO UPDATE (a no-op write) rather than DO NOTHING, so existing rows come back too.
-    statement = rows_in.on_conflict_do_update(
-        index_elements=[col(Tag.user_id), sa.func.lower(col(Tag.name))],
-        set_={"name": col(Tag.name)},
-    ).returning(col(Tag.id), col(Tag.name))
-    rows = (await session.execute(statement)).all()
-    return {name.lower(): tag_id for tag_id, name in rows}
+    rows = await session.execute(_ENSURE_TAGS, {"names": list(names), "user_id": user_id})
+    return {row.name: row.id for row in rows}
 
 
 async def load_tags_by_entry(

@@ -55,8 +55,9 @@ class AuthMutation:
     @strawberry.mutation(description="Sign in with e-mail and password.")
     async def log_in(self, info: Info, email: str, password: str) -> AuthPayload:
         await info.context.state.limiter.sign_in(info.context, email)
-        if len(email) > check.MAX_EMAIL or len(password) > check.MAX_PASSWORD:
-            # Same answer as a wrong password: nothing to learn from the length check.
+        if len(email) > check.MAX_EMAIL or len(password) > check.MAX_PASSWORD or "\x00" in email:
+            # Same answer as a wrong password: nothing to learn from these checks (and text in
+            # PostgreSQL cannot hold NUL).
             raise Unauthenticated("Wrong e-mail or password")
         state = info.context.state
         result = await service.log_in(
