@@ -45,6 +45,7 @@ Loader = Callable[
     Awaitable[list[tuple[int, T]]],
 ]
 RETRY_MAX_SECONDS = 5.0
+STOP_RETRY_SECONDS = 0.5  # a feed not stopped by a cancellation is cancelled again after this
 
 
 def parse_since(since: str | None) -> int | None:
@@ -215,9 +216,28 @@ class Feeds:
             if not feed.members and self._feeds.get(key) is feed:
                 del self._feeds[key]
                 assert feed.task is not None
-                feed.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await feed.task
+                await stop_task(feed.task)
+
+
+async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancels the task until it ends. A cancellation that lands while a pooled database
+    connection is being checked out or returned can be swallowed below us (seen: a socket
+    closed right after it subscribed left its feed, and its Redis subscription, running
+    forever, and its handler waiting for it); the next one lands on our own awaits. The
+    task's outcome is dropped: it was told to stop."""
+    interrupted = False
+    while not task.done():
+        task.cancel()
+        try:
+            await asyncio.wait([task], timeout=STOP_RETRY_SECONDS)
+        except asyncio.CancelledError:
+            # Our own caller is being stopped (stop_task one level up): finish stopping this
+            # task first, or it would be left running with nobody to stop it.
+            interrupted = True
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
+    if interrupted:
+        raise asyncio.CancelledError
 
 
 async def follow(info: Info, *, topic: str, since: str | None, load: Loader[T]) -> AsyncIterator[T]:

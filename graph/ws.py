@@ -40,7 +40,7 @@ import uuid
 from contextlib import suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.exceptions import RedisError
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -59,6 +59,7 @@ from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import Unauthenticated, classify_message
 from graph.sharing import Delivery
+from graph.subscriptions import stop_task
 
 logger = logging.getLogger("englog.ws")
 
@@ -325,6 +326,16 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return False
         return True
 
+    async def handle_message(self, message: Message) -> None:
+        # Strawberry catches a missing key only: a subscribe whose payload is not an object
+        # raised a TypeError out of the handler (no close frame), and variables that are not
+        # an object went unanswered. A message of the wrong shape closes with 4400.
+        problem = malformed(cast("dict[str, Any]", message))
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        await super().handle_message(message)
+
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         try:
             await super().handle_connection_init(message)
@@ -342,43 +353,46 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.watch()
 
     def watch(self) -> None:
-        """Once acknowledged: pings, and the close at expiry or revocation."""
+        """Once acknowledged: pings, and the close at expiry or revocation (one task)."""
         context = self.connection_context
         assert isinstance(context, WebSocketContext)
         assert context.claims is not None
-        for job in (
-            self.keep_alive(context),
-            self.close_at_expiry(context.claims),
-            self.recheck_revocation(context.state, context.claims),
-        ):
-            task = asyncio.create_task(job)
-            task.add_done_callback(self._task_done)
-            self.watchers.append(task)
+        task = asyncio.create_task(self.watch_connection(context.state, context.claims))
+        task.add_done_callback(self._task_done)
+        self.watchers.append(task)
 
-    async def keep_alive(self, context: WebSocketContext) -> None:
-        # A ping when nothing else went out for ENGLOG_WS_PING_SECONDS: a busy socket is not
-        # idle, and 10,000 sockets each pinged and ponged amid events cost a fifth of the CPU.
-        # Its slot in the user's count is refreshed with the process's others (ConnectionSlots).
-        interval = context.state.settings.ws_ping_seconds
+    async def watch_connection(self, state: AppState, claims: Claims) -> None:
+        """One timer a socket for three duties (a task and a timer handle each cost objects
+        the garbage collector walks, ×10,000 sockets):
+
+        - a ping when nothing else went out for ENGLOG_WS_PING_SECONDS: a busy socket is not
+          idle, and 10,000 sockets each pinged and ponged amid events cost a fifth of the CPU
+          (its slot in the user's count is refreshed with the process's others, ConnectionSlots);
+        - the close when the token expires;
+        - the close when its session is revoked, checked every ENGLOG_WS_AUTH_RECHECK_SECONDS.
+        """
+        ping = state.settings.ws_ping_seconds
+        recheck = state.settings.ws_auth_recheck_seconds
+        now = time.monotonic()
+        expiry = now + (claims.expires_at - datetime.now(UTC)).total_seconds()
+        next_recheck = now + recheck
         while True:
-            await asyncio.sleep(self.last_sent + interval - time.monotonic())
-            if time.monotonic() - self.last_sent < interval:
-                continue
-            try:
-                await self.send_message({"type": "ping"})
-            except (WebSocketDisconnected, RuntimeError):  # closed meanwhile: shutdown follows
+            wake = min(self.last_sent + ping, next_recheck, expiry)
+            await asyncio.sleep(max(0.0, wake - time.monotonic()))
+            now = time.monotonic()
+            if now >= expiry:
+                await self.close(FORBIDDEN, "Token expired")
                 return
-
-    async def close_at_expiry(self, claims: Claims) -> None:
-        await asyncio.sleep(max(0.0, (claims.expires_at - datetime.now(UTC)).total_seconds()))
-        await self.close(FORBIDDEN, "Token expired")
-
-    async def recheck_revocation(self, state: AppState, claims: Claims) -> None:
-        while True:
-            await asyncio.sleep(state.settings.ws_auth_recheck_seconds)
-            if await state.revoked(claims):
-                await self.close(FORBIDDEN, "Token revoked")
-                return
+            if now >= next_recheck:
+                next_recheck = now + recheck
+                if await state.revoked(claims):
+                    await self.close(FORBIDDEN, "Token revoked")
+                    return
+            if now - self.last_sent >= ping:
+                try:
+                    await self.send_message({"type": "ping"})
+                except (WebSocketDisconnected, RuntimeError):  # closed meanwhile
+                    return
 
     async def close(self, code: int, reason: str) -> None:
         if self.closing:
@@ -395,8 +409,38 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await asyncio.wait(self.watchers)
         context = self.connection_context
         try:
+            # Strawberry cancels each operation once and waits for it; one whose cancellation
+            # was swallowed in a database call would keep the handler waiting forever.
+            tasks = [operation.task for operation in self.operations.values() if operation.task]
+            for operation_id in list(self.operations):
+                await self.cleanup_operation(operation_id)
+            for task in tasks:
+                await stop_task(task)
             await super().shutdown()
         finally:
             if isinstance(context, WebSocketContext) and context.claims and context.slot:
                 context.state.ws_slots.discard(context.slot)
                 await release_slot(context.state, context.claims.user_id, context.slot)
+
+
+_OPTIONAL_OBJECTS = ("variables", "extensions")
+
+
+def malformed(message: dict[str, Any]) -> str | None:
+    """Why a graphql-transport-ws message has the wrong shape, or None."""
+    kind = message.get("type")
+    if kind == "subscribe":
+        payload = message.get("payload")
+        if not isinstance(message.get("id"), str) or not isinstance(payload, dict):
+            return "Invalid subscribe message: expected a string id and an object payload"
+        if not isinstance(payload.get("query"), str):
+            return "Invalid subscribe message: payload.query must be a string"
+        for key in _OPTIONAL_OBJECTS:
+            if payload.get(key) is not None and not isinstance(payload[key], dict):
+                return f"Invalid subscribe message: payload.{key} must be an object"
+        name = payload.get("operationName")
+        if name is not None and not isinstance(name, str):
+            return "Invalid subscribe message: payload.operationName must be a string"
+    elif kind == "complete" and not isinstance(message.get("id"), str):
+        return "Invalid complete message: expected a string id"
+    return None
