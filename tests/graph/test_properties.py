@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import graphql
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,7 @@ from db.engine import asyncpg_dsn
 from db.queries import insight as insights
 from graph.context import AppState
 from graph.errors import INTERNAL_SERVER_ERROR
+from graph.schema import export_sdl
 from tests.factories import Account, Api, entry_input
 
 EXAMPLES = settings(
@@ -745,6 +747,7 @@ async def test_retry_insight_answers_a_pending_insight_or_coded_errors_and_write
 
 # --- accounts and sessions -----------------------------------------------------------------
 
+LOG_IN = "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }"
 SIGN_UP = "mutation($input: SignUpInput!) { signUp(input: $input) { user { email } } }"
 SIGN_UP_INPUT = st.fixed_dictionaries(
     {
@@ -950,6 +953,89 @@ async def test_an_input_of_the_wrong_json_type_is_refused_as_bad_user_input(
     assert body["data"] is None
     assert {error["extensions"]["code"] for error in body["errors"]} == {"BAD_USER_INPUT"}
     assert changes(before, await db.snapshot()) == {}
+
+
+# --- the account -----------------------------------------------------------------------
+
+PASSWORDS = plausible(
+    st.sampled_from(
+        ["correct horse battery", "Correct horse battery", "short", "x" * 128, "x" * 129, ""]
+    )
+)
+
+
+async def test_change_password_answers_a_count_or_coded_errors_and_writes_only_on_success(
+    probe: Probe, api: Api
+) -> None:
+    query = "mutation($input: ChangePasswordInput!) { changePassword(input: $input) }"
+    inputs = plausible(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "currentPassword": plausible(st.one_of(PASSWORDS, TEXT)),
+                "newPassword": plausible(st.one_of(PASSWORDS, TEXT)),
+            },
+        )
+    )
+
+    async def check(value: Any) -> None:
+        account = await api.sign_up()
+        await api.data(LOG_IN, {"e": account.email, "p": "correct horse battery"})
+        await probe.run(
+            query,
+            {"input": value},
+            account.access_token,
+            # The password, and the other session ended.
+            lambda data, _: {'"user"': Change(changed=1), "refresh_token": Change(changed=1)},
+        )
+
+    await for_all(inputs, check, FEW_EXAMPLES)
+
+
+async def test_delete_account_answers_true_or_coded_errors_and_deletes_only_on_success(
+    probe: Probe, api: Api
+) -> None:
+    query = "mutation($p: String!) { deleteAccount(password: $p) }"
+
+    async def check(password: Any) -> None:
+        account = await api.sign_up()
+        await probe.run(
+            query,
+            {"p": password},
+            account.access_token,
+            lambda data, _: {'"user"': Change(removed=1), "refresh_token": Change(removed=1)},
+        )
+
+    await for_all(plausible(st.one_of(PASSWORDS, TEXT)), check, FEW_EXAMPLES)
+
+
+# Every mutation has its property test above: one added later without it fails here.
+COVERED = {
+    "signUp",
+    "logIn",
+    "refreshToken",
+    "logOut",
+    "changePassword",
+    "deleteAccount",
+    "createProject",
+    "updateProject",
+    "deleteProject",
+    "createTag",
+    "updateTag",
+    "deleteTag",
+    "createLogEntry",
+    "createLogEntries",
+    "updateLogEntry",
+    "deleteLogEntry",
+    "requestInsight",
+    "retryInsight",
+}
+
+
+def test_every_mutation_of_the_schema_has_a_property_test() -> None:
+    mutation = graphql.build_schema(export_sdl()).mutation_type
+    assert mutation is not None
+    assert set(mutation.fields) == COVERED
 
 
 # --- found by the properties, and fixed ----------------------------------------------------
