@@ -16,6 +16,17 @@ from graph.errors import BadUserInput, Unauthenticated
 WRONG_PASSWORD = "is not this account's password"  # noqa: S105 - a message, not a secret
 
 
+async def _confirm(
+    session: AsyncSession, passwords: Passwords, user_id: uuid.UUID, password: str, field: str
+) -> None:
+    """Locks the account for the rest of the transaction once `password` is its password."""
+    user = await users.lock_user(session, user_id=user_id)
+    if user is None:
+        raise Unauthenticated("The account of this token no longer exists")
+    if not await passwords.verify(user.password_hash, password):
+        raise BadUserInput({field: WRONG_PASSWORD})
+
+
 async def change_password(
     db: async_sessionmaker[AsyncSession],
     *,
@@ -29,11 +40,7 @@ async def change_password(
     """Sets a new password and ends every session but the caller's; how many it ended."""
     new_hash = await passwords.hash(new_password)
     async with db() as session, session.begin():
-        user = await users.lock_user(session, user_id=user_id)
-        if user is None:
-            raise Unauthenticated("The account of this token no longer exists")
-        if not await passwords.verify(user.password_hash, current_password):
-            raise BadUserInput({"currentPassword": WRONG_PASSWORD})
+        await _confirm(session, passwords, user_id, current_password, "currentPassword")
         await users.set_password_hash(session, user_id=user_id, password_hash=new_hash)
         ended = await users.revoke_user_sessions(
             session, user_id=user_id, keep_family=current_family
@@ -52,11 +59,7 @@ async def delete_account(
 ) -> None:
     """Removes the account and every row of it in one transaction, after the password."""
     async with db() as session, session.begin():
-        user = await users.lock_user(session, user_id=user_id)
-        if user is None:
-            raise Unauthenticated("The account of this token no longer exists")
-        if not await passwords.verify(user.password_hash, password):
-            raise BadUserInput({"password": WRONG_PASSWORD})
+        await _confirm(session, passwords, user_id, password, "password")
         families = await users.delete_user(session, user_id=user_id)
     await denylist.revoked(families)
 
