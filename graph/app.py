@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
 from db.engine import create_engine, create_session_factory
+from englog.logs import RequestIds
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.context import AppState
@@ -29,6 +30,7 @@ from graph.gc_policy import GcPolicy
 from graph.grpc_server import WorkerProtocol, requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
 from graph.middleware import BodyLimit, SecurityHeaders
+from graph.prometheus import ApiMetrics, RequestMetrics, metrics_endpoint
 from graph.query_limits import QueryLimits
 from graph.schema import build_schema
 from graph.settings import ApiSettings
@@ -108,6 +110,8 @@ async def going_away(app: Starlette) -> None:
 
 
 def create_app(settings: ApiSettings) -> Starlette:
+    metrics = ApiMetrics()  # the middleware counts from the first request, the lifespan on
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
@@ -127,6 +131,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                 memory_cost_kib=settings.password_memory_cost_kib,
             ),
             hub=EventHub(redis),
+            metrics=metrics,
         )
         # Start-up leaves ~150k long-lived objects (schema, models, modules) that every full
         # collection would walk again: freezing them cut p99 several-fold in `just bench`;
@@ -173,8 +178,10 @@ def create_app(settings: ApiSettings) -> Starlette:
         Route("/health", health),
         Route("/ready", ready),
         Route("/live", live),
+        Route("/metrics", metrics_endpoint),
     ]
     middleware = [
+        Middleware(RequestMetrics, metrics=metrics),
         Middleware(SecurityHeaders, production=settings.production),
         Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
     ]
@@ -189,8 +196,10 @@ def create_app(settings: ApiSettings) -> Starlette:
                 allow_origins=origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
                 allow_headers=["authorization", "content-type", "accept"],
-                expose_headers=["retry-after"],
+                expose_headers=["retry-after", "x-request-id"],
                 max_age=600,
             ),
         )
+    # Outermost: every log line written while a request is served carries its id.
+    middleware.insert(0, Middleware(RequestIds))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -21,6 +21,7 @@ from graph.auth.tokens import Claims, TokenService
 from graph.errors import Unauthenticated
 from graph.events import EventHub
 from graph.limits import RateLimiter
+from graph.prometheus import ApiMetrics
 from graph.settings import ApiSettings
 
 logger = logging.getLogger("englog.auth")
@@ -54,6 +55,8 @@ class AppState:
     limiter: RateLimiter = field(init=False, repr=False)
     # Revoked sessions (graph/auth/denylist.py); `is_revoked` asks it unless a test replaced it.
     denylist: Denylist = field(init=False, repr=False)
+    # Prometheus metrics of this process (graph/prometheus.py, served at /metrics).
+    metrics: ApiMetrics = field(default_factory=ApiMetrics, repr=False)
 
     def __post_init__(self) -> None:
         # Both work with a Context: imported late.
@@ -62,6 +65,7 @@ class AppState:
 
         self.feeds = Feeds(self.db, self.hub, queue_size=self.hub.queue_size)
         self.ws_slots = ConnectionSlots(self)
+        self.hub.published = self.metrics.events_published
         self.limiter = RateLimiter.from_settings(self.redis, self.settings)
         self.denylist = Denylist(self.redis, self.db, access_ttl=self.tokens.access_ttl)
         if self.is_revoked is None:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
@@ -109,6 +110,8 @@ class EventHub:
         self._wanted_changed = asyncio.Event()
         # The subscription connection failed (or never came up): the reader subscribes again.
         self._lost = False
+        # Counts what went out (graph/prometheus.py), when the app gave one.
+        self.published: Counter | None = None
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -119,6 +122,8 @@ class EventHub:
         except (RedisError, OSError) as exc:
             logger.warning("publish to %s failed (%s); subscribers will resync", channel, exc)
             return False
+        if self.published is not None:
+            self.published.inc()
         return True
 
     async def publish_events(self, events: Sequence[EventRecord]) -> None:

@@ -112,6 +112,11 @@ class WorkerService:
         self._no_streams = asyncio.Event()
         self._no_streams.set()
 
+    @property
+    def connected_workers(self) -> int:
+        """Workers with a task stream open on this process."""
+        return len(self._streams)
+
     async def _going_away(self, context: Context) -> None:
         await context.abort(
             grpc.StatusCode.UNAVAILABLE,
@@ -340,6 +345,14 @@ class WorkerService:
                 )
         if accepted:
             self.wakeups.wake()  # a slot freed: this process's streams may lease again
+            if request.success is not None or status != "queued":  # the task has ended
+                self.state.metrics.task_ended(
+                    kind=task.kind,
+                    outcome="succeeded" if request.success is not None else str(status),
+                    attempts=task.attempts,
+                    seconds=(datetime.now(UTC) - task.created_at).total_seconds(),
+                    stats=dict(request.success.stats) if request.success is not None else {},
+                )
             if task.kind == GENERATE_INSIGHT:
                 insight_id = _insight_id(task.payload)
                 if request.success is not None:

@@ -24,6 +24,7 @@ from graph.metrics.queries import MetricsQuery
 from graph.parsing import DocumentCache
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
+from graph.prometheus import OperationMetrics
 from graph.query_limits import QueryLimits
 from graph.sharing import SharingExecutor
 from graph.tags.mutations import TagMutation
@@ -65,6 +66,7 @@ def build_schema(
     # ValidationCache: a document already validated (compared by value, so a client's
     # repeated query hits) is not validated again: it was ~2.5 ms of every requestInsight.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationMetrics,  # first in, last out: it sees the errors ErrorCodes has coded
         ErrorCodes,
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         *(limits or QueryLimits()).extensions(),

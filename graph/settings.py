@@ -81,6 +81,8 @@ class ApiSettings(BaseSettings):
     rate_limit_auth_ip: str = "30/60"  # logIn and signUp, per client IP
     rate_limit_auth_email: str = "10/600"  # logIn and signUp, per e-mail address
     rate_limit_insights: str = "60/3600"  # requestInsight, per user
+    # /metrics (Prometheus): when set, a scrape must send `Authorization: Bearer <this>`.
+    metrics_token: str | None = None
     # Garbage collection (graph/gc_policy.py): how often long-lived objects are frozen out of
     # the collector's walks (0: never), and how often one full collection reclaims cycles.
     gc_freeze_seconds: float = Field(default=10.0, ge=0)

@@ -286,19 +286,26 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.connection_context = value
 
     async def handle(self) -> None:
-        sockets = self.connection_context.state.ws_slots
-        sockets.opened(self)
+        state = self.connection_context.state
+        state.ws_slots.opened(self)
+        state.metrics.websockets.inc()
         try:
             await super().handle()
         finally:
-            sockets.closed(self)
+            state.ws_slots.closed(self)
+            state.metrics.websockets.dec()
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         context = dataclasses.replace(self.connection_context, _user_id=None)
         _operation_context.set(context)  # this task's own: run_operation is its top level
         # Live shared events are written straight to the socket (graph/sharing.py).
         Delivery(operation.id, self.send_text).activate()
-        await super().run_operation(operation)
+        subscriptions = self.connection_context.state.metrics.subscriptions
+        subscriptions.inc()
+        try:
+            await super().run_operation(operation)
+        finally:
+            subscriptions.dec()
 
     async def send_message(self, message: Message) -> None:
         context = _operation_context.get()
@@ -315,6 +322,8 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                     extensions.update(classify_message(error.get("message", "")))
         self.last_sent = time.monotonic()
         await super().send_message(message)
+        if message["type"] == "next":
+            self.connection_context.state.metrics.events_delivered.inc()
 
     async def send_text(self, frame: str) -> bool:
         """Writes a frame built elsewhere (graph/sharing.py); False when the socket is gone."""
@@ -324,6 +333,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.ws.send_text(frame)
         except (WebSocketDisconnect, RuntimeError, OSError):
             return False
+        self.connection_context.state.metrics.events_delivered.inc()
         return True
 
     async def handle_message(self, message: Message) -> None:

@@ -40,9 +40,10 @@ UNREACHABLE = "API unreachable"  # the worker's log line when a connection attem
 
 
 def child_env(env: Mapping[str, str]) -> dict[str, str]:
-    """This environment without any ENGLOG_* setting of the caller's, plus `env`."""
+    """This environment without any ENGLOG_* setting of the caller's, plus `env`. Processes
+    log text, which the tests search (tests/e2e/test_logs.py asks for JSON lines)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("ENGLOG_")}
-    return {**inherited, "PYTHONUNBUFFERED": "1", **env}
+    return {**inherited, "PYTHONUNBUFFERED": "1", "ENGLOG_LOG_FORMAT": "text", **env}
 
 
 @dataclass
