@@ -31,8 +31,10 @@ from db.models.enums import TaskStatus
 # Re-exported: `db.queue` is where consumers find the whole queue.
 from db.queue_listen import CHANNEL as CHANNEL
 from db.queue_listen import TaskWakeups as TaskWakeups
+from englog import tracing
 
 DEFAULT_MAX_ATTEMPTS = 5
+TRACE_CONTEXT = "trace_context"  # the payload key of the trace a task belongs to
 LEASE_EXPIRED = "lease expired"
 # 2**62 seconds is beyond any max_delay; the cap keeps power() far from overflowing.
 _MAX_BACKOFF_EXPONENT = 62
@@ -62,7 +64,35 @@ async def enqueue(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     run_after: datetime | None = None,
 ) -> uuid.UUID:
-    """Adds a task in the caller's transaction; the same idempotency key gives the same task."""
+    """Adds a task in the caller's transaction; the same idempotency key gives the same task.
+
+    Inside a trace, the task carries its context (`trace_context`): the worker's spans join
+    the trace of the request that asked for the work."""
+    with tracing.tracer().start_as_current_span(f"enqueue {kind}"):
+        return await _enqueue(
+            session,
+            kind=kind,
+            payload=payload,
+            user_id=user_id,
+            idempotency_key=idempotency_key,
+            max_attempts=max_attempts,
+            run_after=run_after,
+        )
+
+
+async def _enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    user_id: uuid.UUID | None,
+    idempotency_key: str | None,
+    max_attempts: int,
+    run_after: datetime | None,
+) -> uuid.UUID:
+    carrier = tracing.inject()
+    if carrier:
+        payload = {**payload, TRACE_CONTEXT: carrier}
     values: dict[str, Any] = {
         "kind": kind,
         "payload": payload,

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from englog.logs import configure as configure_logs
+from englog.tracing import configure_tracing
 
 DATA_DIR = Path(".englog")
 GOING_AWAY_SECONDS = 10.0  # the longest a shutdown spends closing websockets and streams
@@ -31,6 +32,7 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
     from graph.settings import ApiSettings
 
     settings = ApiSettings()
+    provider = configure_tracing("englog-api", settings.tracing_exporter, settings.otlp_endpoint)
     app = create_app(settings)
 
     class Server(uvicorn.Server):
@@ -91,6 +93,8 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
     try:
         server.run()
     finally:
+        if provider is not None:
+            provider.shutdown()  # the spans still batched go out
         # A second Ctrl-C (the terminal signals uv and just too) must not cut the cleanup short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -172,7 +176,13 @@ def cmd_worker(_: argparse.Namespace) -> int:
     from worker.client import serve_forever
     from worker.settings import WorkerSettings
 
-    serve_forever(WorkerSettings())
+    settings = WorkerSettings()
+    provider = configure_tracing("englog-worker", settings.tracing_exporter, settings.otlp_endpoint)
+    try:
+        serve_forever(settings)
+    finally:
+        if provider is not None:
+            provider.shutdown()
     return 0
 
 

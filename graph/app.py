@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
 from db.engine import create_engine, create_session_factory
+from englog import tracing
 from englog.logs import RequestIds
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
@@ -111,10 +112,13 @@ async def going_away(app: Starlette) -> None:
 
 def create_app(settings: ApiSettings) -> Starlette:
     metrics = ApiMetrics()  # the middleware counts from the first request, the lifespan on
+    traced = tracing.provider() is not None  # the process configured an exporter
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        if traced:
+            tracing.trace_sql(engine)
         redis = Redis.from_url(settings.redis_url, socket_connect_timeout=PROBE_TIMEOUT)
         state = AppState(
             settings=settings,
@@ -168,6 +172,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                 cost=settings.max_query_cost,
             ),
             suggestions=not settings.production,
+            tracing=traced,
         ),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,

@@ -24,6 +24,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries.event import PENDING_KEY, EventRecord
+from englog import tracing
 from graph.errors import SLOW_CONSUMER, AppError
 
 logger = logging.getLogger("englog.events")
@@ -118,7 +119,9 @@ class EventHub:
     async def publish(self, channel: str, message: dict[str, Any]) -> bool:
         """Publishes; False (logged) when Redis is away: the event is in PostgreSQL anyway."""
         try:
-            await self.redis.publish(channel, json.dumps(message, separators=(",", ":")))
+            with tracing.tracer().start_as_current_span("publish") as span:
+                span.set_attribute("englog.message.type", str(message.get("type")))
+                await self.redis.publish(channel, json.dumps(message, separators=(",", ":")))
         except (RedisError, OSError) as exc:
             logger.warning("publish to %s failed (%s); subscribers will resync", channel, exc)
             return False

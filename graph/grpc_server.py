@@ -25,6 +25,7 @@ from db import queue
 from db.engine import asyncpg_dsn
 from db.queries import insight as insights
 from db.queries import log_entry as entries
+from englog import tracing
 from graph.context import AppState
 from graph.errors import AppError, is_unavailable
 from graph.events import progress_channel, transaction
@@ -64,6 +65,17 @@ async def _database(context: Context) -> AsyncIterator[None]:
 def _insight_id(payload: dict[str, Any]) -> uuid.UUID:
     """The insight a generate_insight task's payload is about."""
     return uuid.UUID(str(payload["insight_id"]))
+
+
+def _delivery_trace(task: queue.LeasedTask, owner: str) -> dict[str, str]:
+    """The span of a task's delivery, in the trace of the request that enqueued it; its
+    context, for the worker's spans to be its children."""
+    parent = tracing.extract(task.payload.get(queue.TRACE_CONTEXT) or {})
+    name = f"deliver {task.kind}"
+    with tracing.tracer().start_as_current_span(name, context=parent) as span:
+        span.set_attribute("englog.task.attempt", task.attempt)
+        span.set_attribute("englog.worker", owner)
+        return tracing.inject()
 
 
 def _job_message(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +260,7 @@ class WorkerService:
                         attempt=task.attempt,
                         lease_token=str(task.lease_token),
                         lease_expires_at=task.lease_expires_at,
+                        trace_context=_delivery_trace(task, owner),
                         **_job_message(task.kind, task.payload),
                     )
                 if leased and running + len(leased) < capacity:
@@ -303,6 +316,15 @@ class WorkerService:
         return pb.ReportProgressResponse(lease_held=task is not None)
 
     async def report_result(
+        self, request: pb.ReportResultRequest, context: Context
+    ) -> pb.ReportResultResponse:
+        # A child of the worker's task span (its context rides in the call's metadata).
+        parent = tracing.extract(context.invocation_metadata() or ())
+        with tracing.tracer().start_as_current_span("report_result", context=parent) as span:
+            span.set_attribute("englog.task.outcome", "success" if request.success else "failure")
+            return await self._report_result(request, context)
+
+    async def _report_result(
         self, request: pb.ReportResultRequest, context: Context
     ) -> pb.ReportResultResponse:
         await self._worker_id(context)

@@ -10,6 +10,7 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension, Validat
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from englog.tracing import GraphQLTracing
 from graph.auth.mutations import AuthMutation
 from graph.auth.queries import AuthQuery
 from graph.entries.mutations import EntryMutation
@@ -60,7 +61,11 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(
-    *, introspection: bool = True, limits: QueryLimits | None = None, suggestions: bool = True
+    *,
+    introspection: bool = True,
+    limits: QueryLimits | None = None,
+    suggestions: bool = True,
+    tracing: bool = False,
 ) -> strawberry.Schema:
     # DocumentCache, not ParserCache: see graph/parsing.py.
     # ValidationCache: a document already validated (compared by value, so a client's
@@ -75,6 +80,8 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if tracing:  # spans for the operation and every resolver: only when they go somewhere
+        extensions.insert(0, GraphQLTracing)
     return Schema(
         query=Query,
         mutation=Mutation,

@@ -81,6 +81,9 @@ class ApiSettings(BaseSettings):
     rate_limit_auth_ip: str = "30/60"  # logIn and signUp, per client IP
     rate_limit_auth_email: str = "10/600"  # logIn and signUp, per e-mail address
     rate_limit_insights: str = "60/3600"  # requestInsight, per user
+    # Traces (englog/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str | None = None
     # /metrics (Prometheus): when set, a scrape must send `Authorization: Bearer <this>`.
     metrics_token: str | None = None
     # Garbage collection (graph/gc_policy.py): how often long-lived objects are frozen out of

@@ -7,7 +7,7 @@ table, so nothing else needs generated gRPC stubs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -147,9 +147,16 @@ class WorkerClient:
         return response
 
     async def report_result(
-        self, request: pb.ReportResultRequest, *, timeout: float | None = 30
+        self,
+        request: pb.ReportResultRequest,
+        *,
+        timeout: float | None = 30,
+        trace_context: Mapping[str, str] | None = None,
     ) -> pb.ReportResultResponse:
+        """`trace_context`: W3C headers for the API's span of this report (a child of the
+        worker's task span)."""
+        metadata = (*self._metadata(), *(trace_context or {}).items())
         response: pb.ReportResultResponse = await self._unary("report_result")(
-            request, metadata=self._metadata(), timeout=timeout
+            request, metadata=metadata, timeout=timeout
         )
         return response

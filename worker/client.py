@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 import grpc.aio
 
+from englog import tracing
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from worker.jobs import EnrichEntryJob, EntryLine, InsightJob, TaskFailed
@@ -254,9 +255,15 @@ class Worker:
                     self.running[token].cancel()
 
     async def _execute(self, task: pb.Task) -> None:
+        # The task's span is a child of its delivery on the API (the trace of the request
+        # that asked for it); the API's span of the report is a child of this one.
+        parent = tracing.extract(dict(task.trace_context))
+        span_name = f"task {task.kind}"
         try:
-            outcome = await self._outcome(task)
-            await self._report(task, outcome)
+            with tracing.tracer().start_as_current_span(span_name, context=parent) as span:
+                span.set_attribute("englog.task.attempt", task.attempt)
+                outcome = await self._outcome(task)
+                await self._report(task, outcome, tracing.inject())
         except asyncio.CancelledError:
             logger.info("task %s cancelled", task.task_id)
         finally:
@@ -282,13 +289,15 @@ class Worker:
             failure=pb.Failure(reason=reason, retryable=retryable),
         )
 
-    async def _report(self, task: pb.Task, result: pb.ReportResultRequest) -> None:
+    async def _report(
+        self, task: pb.Task, result: pb.ReportResultRequest, trace_context: dict[str, str]
+    ) -> None:
         """Reports until the API has it: across reconnects, until the lease would be gone."""
         for attempt in range(8):
             client = self.client
             if client is not None:
                 try:
-                    response = await client.report_result(result)
+                    response = await client.report_result(result, trace_context=trace_context)
                     if not response.accepted:
                         logger.info("result of %s not accepted (lease moved on)", task.task_id)
                     return

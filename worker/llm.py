@@ -34,6 +34,7 @@ import httpx
 import ollama
 import pydantic
 
+from englog import tracing
 from worker.jobs import Generation, Progress, TaskFailed
 from worker.settings import WorkerSettings
 
@@ -208,7 +209,15 @@ class OllamaLLM:
                     await stream.aclose()
             raise _Transient("the Ollama stream ended before the answer was done")
 
-        return await self._run(attempt, may_retry=lambda: not streamed)
+        with tracing.tracer().start_as_current_span("ollama.chat") as span:
+            # Sizes and counts only: the prompt and the answer are the user's.
+            span.set_attribute("llm.model", self.model)
+            span.set_attribute("llm.prompt_characters", len(system) + len(prompt))
+            generation = await self._run(attempt, may_retry=lambda: not streamed)
+            stats = generation.stats
+            span.set_attribute("llm.prompt_tokens", stats.get("prompt_eval_count", 0))
+            span.set_attribute("llm.output_tokens", stats.get("eval_count", 0))
+            return generation
 
     async def structured(
         self, *, system: str, prompt: str, schema: dict[str, Any]
@@ -230,7 +239,10 @@ class OllamaLLM:
                 logger.info("Ollama model %s answered malformed JSON", self.model)
             return None
 
-        answer = await self._run(attempt, may_retry=lambda: True)
+        with tracing.tracer().start_as_current_span("ollama.structured") as span:
+            span.set_attribute("llm.model", self.model)
+            span.set_attribute("llm.prompt_characters", len(system) + len(prompt))
+            answer = await self._run(attempt, may_retry=lambda: True)
         if answer is None:
             raise TaskFailed(
                 "the model's answer was not the JSON object asked for", retryable=False

@@ -30,6 +30,9 @@ class WorkerSettings(BaseSettings):
     tls_ca_file: str | None = None
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+    # Traces (englog/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
+    tracing_exporter: Literal["none", "console", "otlp"] = "none"
+    otlp_endpoint: str | None = None
 
     @model_validator(mode="after")
     def _refuse_plaintext_off_loopback(self) -> WorkerSettings:
