@@ -38,3 +38,31 @@ api:
 # Benchmarks against a same-run baseline; prints the figures (not part of `just test`).
 bench *ARGS:
     uv run python -m bench {{ARGS}}
+
+# Development services in containers: PostgreSQL, Redis and Ollama on loopback (compose.dev.yml).
+dev-up:
+    {{compose}} -p englog-dev -f compose.dev.yml up -d
+
+# Stop the development services (their data volumes stay).
+dev-down:
+    {{compose}} -p englog-dev -f compose.dev.yml down
+
+# Migrations, then the API process against the `dev-up` services (HTTP :8000, gRPC :50051).
+run-api:
+    uv run englog migrate
+    uv run englog api
+
+# A worker against `run-api` on loopback, with the `dev-up` Ollama.
+run-worker:
+    ENGLOG_OLLAMA_HOST="${ENGLOG_OLLAMA_HOST:-http://127.0.0.1:11434}" uv run englog worker
+
+# The englog image (infra/Dockerfile), tagged englog:latest unless TAG says otherwise.
+docker-build TAG="englog:latest":
+    docker build -f infra/Dockerfile -t {{TAG}} .
+
+# mTLS certificates for the worker protocol: CA, server (for each --host) and client.
+certs DIR="certs" *HOSTS="--host localhost --host 127.0.0.1":
+    uv run englog certs {{DIR}} {{HOSTS}}
+
+# The Compose client: the v2 plugin when there is one, else docker-compose 1.29.
+compose := `docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "docker-compose"`
