@@ -82,6 +82,8 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
         log_level="info",
         lifespan="on",
         log_config=None,  # uvicorn's loggers go through ours (englog/logs.py): one format
+        ssl_certfile=settings.tls_cert_file,  # HTTPS when both are set (ApiSettings checks)
+        ssl_keyfile=settings.tls_key_file,
         ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
         # Requests in flight at SIGTERM finish (each is cancelled at its timeout anyway);
         # only a client still sending its body after that is cut off.
@@ -130,7 +132,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
             from englog.demo import seed_demo
 
             seed_demo(database_url)
-        url = f"http://{args.host}:{args.port}/graphql"
+        scheme = "https" if os.environ.get("ENGLOG_TLS_CERT_FILE") else "http"
+        base = f"{scheme}://{args.host}:{args.port}"
         grpc_port = os.environ.setdefault("ENGLOG_GRPC_PORT", "50051")
         os.environ.setdefault("ENGLOG_API_GRPC_ADDRESS", f"127.0.0.1:{grpc_port}")
         # The worker dials in and retries until the API's gRPC port answers.
@@ -140,8 +143,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
                 args.host,
                 args.port,
                 banner=(
-                    f"\nEngLog is up. GraphiQL: {url}\n"
-                    f"Prometheus metrics: http://{args.host}:{args.port}/metrics\n"
+                    f"\nEngLog is up. GraphiQL: {base}/graphql\n"
+                    f"Prometheus metrics: {base}/metrics\n"
+                    f"Traces: {_where_traces_go()}\n"
                     "(Ctrl-C stops everything)\n"
                 ),
             )
@@ -149,6 +153,15 @@ def cmd_dev(args: argparse.Namespace) -> int:
             _stop_dev_worker(worker)
     print("Stopped.", flush=True)
     return 0
+
+
+def _where_traces_go() -> str:
+    exporter = os.environ.get("ENGLOG_TRACING_EXPORTER", "none")
+    if exporter == "console":
+        return "printed to this terminal as they end (ENGLOG_TRACING_EXPORTER=console)"
+    if exporter == "otlp":
+        return f"sent over OTLP to {os.environ.get('ENGLOG_OTLP_ENDPOINT', 'localhost:4318')}"
+    return "off (ENGLOG_TRACING_EXPORTER=console prints them here, =otlp sends them on)"
 
 
 def _start_dev_worker() -> subprocess.Popen[bytes]:

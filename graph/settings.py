@@ -43,6 +43,10 @@ class ApiSettings(BaseSettings):
     grpc_tls_cert_file: str | None = None
     grpc_tls_key_file: str | None = None
     grpc_tls_ca_file: str | None = None
+    # HTTPS served by the API itself (HTTP, GraphQL and wss://): its certificate and key.
+    # Behind a TLS-terminating proxy (docker-compose.yml) they stay unset.
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
     task_lease_seconds: float = Field(default=30.0, gt=0)
     heartbeat_interval_seconds: float = Field(default=10.0, gt=0)
     task_poll_seconds: float = Field(default=2.0, gt=0)  # fallback when NOTIFY is missed
@@ -141,6 +145,8 @@ class ApiSettings(BaseSettings):
             raise ValueError(
                 "gRPC mTLS needs ENGLOG_GRPC_TLS_CERT_FILE, _KEY_FILE and _CA_FILE together"
             )
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("HTTPS needs ENGLOG_TLS_CERT_FILE and ENGLOG_TLS_KEY_FILE together")
         if not self.grpc_tls and not is_loopback(self.grpc_host):
             raise ValueError("plaintext gRPC is allowed on loopback only: configure mTLS")
         if not self.production:

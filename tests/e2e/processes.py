@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import os
+import ssl
 import sys
 import time
 from collections.abc import Mapping
@@ -103,10 +104,16 @@ class ApiProcess:
     proc: Proc
     http_port: int
     grpc_port: int
+    ca_file: str | None = None  # set when the API serves HTTPS with a certificate of this CA
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.http_port}"
+        scheme = "https" if self.ca_file else "http"
+        return f"{scheme}://{HOST}:{self.http_port}"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
 
     @property
     def grpc_address(self) -> str:
@@ -181,9 +188,10 @@ class Launcher:
         *,
         name: str = "api",
         ports: tuple[int, int] | None = None,
+        ca_file: str | None = None,
     ) -> ApiProcess:
         """`englog api` against the test database on `ports` (HTTP, gRPC; by default fresh
-        ones); returns once /ready answers 200."""
+        ones); returns once /ready answers 200 (over HTTPS, trusting `ca_file`, when given)."""
         http_port, grpc_port = ports or (free_port(), free_port())
         settings = {
             "ENGLOG_DATABASE_URL": self.database_url,
@@ -202,7 +210,7 @@ class Launcher:
             **(env or {}),
         }
         proc = await self.start(name, "englog.cli", "api", env=settings)
-        api = ApiProcess(proc, http_port, grpc_port)
+        api = ApiProcess(proc, http_port, grpc_port, ca_file)
         await _wait_ready(api)
         return api
 
@@ -253,7 +261,7 @@ class Launcher:
 
 async def _wait_ready(api: ApiProcess) -> None:
     deadline = time.monotonic() + START_TIMEOUT
-    async with httpx.AsyncClient(base_url=api.base_url, timeout=2.0) as client:
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=2.0, verify=api.verify) as client:
         while True:
             if not api.proc.running:
                 raise AssertionError(

@@ -121,6 +121,12 @@ def test_plaintext_grpc_is_refused_off_loopback_and_half_a_tls_setup_is_refused(
     assert ApiSettings.model_validate({"grpc_host": "0.0.0.0", **grpc_tls}).grpc_tls  # noqa: S104
 
 
+def test_half_an_https_setup_is_refused() -> None:
+    for half in ({"tls_cert_file": "server.pem"}, {"tls_key_file": "server-key.pem"}):
+        with pytest.raises(ValidationError, match="ENGLOG_TLS_CERT_FILE and ENGLOG_TLS_KEY_FILE"):
+            ApiSettings.model_validate(half)
+
+
 async def test_production_app_has_no_introspection_and_no_graphiql(
     database_url: str, redis_url: str, grpc_tls: dict[str, str]
 ) -> None:
