@@ -10,8 +10,9 @@ import contextlib
 import json
 import logging
 import random
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -22,6 +23,7 @@ from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from worker.jobs import EnrichEntryJob, EntryLine, InsightJob, TaskFailed
 from worker.llm import OllamaLLM
+from worker.metrics import WorkerMetrics
 from worker.settings import WorkerSettings
 from worker.tasks.enrich_entry import run_enrich_entry
 from worker.tasks.insight import run_insight
@@ -151,6 +153,8 @@ class Worker:
         self.running: dict[str, asyncio.Task[None]] = {}  # lease token -> task
         self.client: WorkerClient | None = None
         self.connected = asyncio.Event()
+        self.metrics = WorkerMetrics()
+        self.metrics_port: int | None = None  # bound once run() serves /metrics
 
     async def run(self, stop: asyncio.Event) -> None:
         """Connects, and reconnects with backoff, until `stop` is set; then finishes its tasks.
@@ -158,6 +162,13 @@ class Worker:
         One channel for the whole run: grpc reconnects it by itself, so a task that finishes
         while the API is away reports its result to the API that comes back.
         """
+        if self.settings.metrics_port is not None:
+            self.metrics_port = self.metrics.serve(
+                self.settings.metrics_host, self.settings.metrics_port
+            )
+            logger.info(
+                "metrics on http://%s:%d/metrics", self.settings.metrics_host, self.metrics_port
+            )
         async with channel_for(self.settings) as channel:
             attempt = 0
             while not stop.is_set():
@@ -168,6 +179,7 @@ class Worker:
                     # A session that got as far as registering starts the back-off afresh.
                     attempt = 1 if self.connected.is_set() else attempt + 1
                     self.connected.clear()
+                    self.metrics.connected.set(0)
                     jitter = random.uniform(0.5, 1.0)  # noqa: S311 - backoff jitter, not security
                     delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(attempt, 6)) * jitter
                     code = exc.code() if isinstance(exc, grpc.aio.AioRpcError) else exc
@@ -190,6 +202,7 @@ class Worker:
         )
         self.client = client
         self.connected.set()
+        self.metrics.connected.set(1)
         logger.info("registered with %s as %s", self.settings.api_grpc_address, self.worker_id)
         heartbeat = asyncio.create_task(
             self._heartbeats(client, registration.heartbeat_interval_seconds)
@@ -260,15 +273,41 @@ class Worker:
         parent = tracing.extract(dict(task.trace_context))
         span_name = f"task {task.kind}"
         try:
-            with tracing.tracer().start_as_current_span(span_name, context=parent) as span:
+            with (
+                tracing.tracer().start_as_current_span(span_name, context=parent) as span,
+                self._measured(task.kind) as measure,
+            ):
                 span.set_attribute("englog.task.attempt", task.attempt)
                 outcome = await self._outcome(task)
+                measure(outcome)
                 await self._report(task, outcome, tracing.inject())
         except asyncio.CancelledError:
             logger.info("task %s cancelled", task.task_id)
         finally:
             self.running.pop(task.lease_token, None)
             self.slots.release()
+
+    @contextlib.contextmanager
+    def _measured(self, kind: str) -> Iterator[Callable[[pb.ReportResultRequest], None]]:
+        """Counts the task while it runs; the caller hands its outcome to the callable."""
+        metrics, began = self.metrics, time.perf_counter()
+        outcome = "cancelled"
+
+        def measure(result: pb.ReportResultRequest) -> None:
+            nonlocal outcome
+            outcome = "succeeded" if result.success is not None else "failed"
+            stats = result.success.stats if result.success is not None else {}
+            tokens, generating = stats.get("eval_count", 0), stats.get("eval_duration", 0)
+            if tokens and generating:
+                metrics.llm_tokens_per_second.observe(tokens / (generating / 1e9))
+
+        metrics.running.inc()
+        try:
+            yield measure
+        finally:
+            metrics.running.dec()
+            metrics.tasks.labels(kind, outcome).inc()
+            metrics.task_duration.labels(kind).observe(time.perf_counter() - began)
 
     async def _outcome(self, task: pb.Task) -> pb.ReportResultRequest:
         reporter = ProgressReporter(self, task)
