@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -70,6 +70,30 @@ class Denylist:
             logger.warning("denylist not in Redis (%s); asking PostgreSQL", exc)
             return await self._revoked_in_database(family)
         return revoked is not None
+
+    async def revoked_families(self, families: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these sessions are revoked, in one look-up."""
+        ordered = list(families)
+        if not ordered:
+            return set()
+        keys = [PREFIX + str(family) for family in ordered]
+        try:
+            loaded, *values = await self.redis.mget([LOADED, *keys])
+            if loaded is None:
+                await self._load()
+                values = await self.redis.mget(keys)
+        except (RedisError, OSError) as exc:
+            logger.warning("denylist not in Redis (%s); asking PostgreSQL", exc)
+            return await self._revoked_families_in_database(ordered)
+        return {family for family, value in zip(ordered, values, strict=True) if value is not None}
+
+    async def _revoked_families_in_database(self, families: list[uuid.UUID]) -> set[uuid.UUID]:
+        live = sa.select(col(RefreshToken.family_id)).where(
+            col(RefreshToken.family_id).in_(families), col(RefreshToken.revoked_at).is_(None)
+        )
+        async with self.db() as session:
+            alive = set((await session.scalars(live)).all())
+        return set(families) - alive
 
     async def _load(self) -> None:
         since = datetime.now(UTC) - timedelta(seconds=self.ttl)

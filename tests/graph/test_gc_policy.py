@@ -40,11 +40,11 @@ def test_a_frozen_cycle_outlives_collections_until_the_full_collection() -> None
     held = cycle()  # alive while the policy freezes (a connection's objects, say) …
     ref = weakref.ref(held)
 
-    frozen = policy.freeze()
+    policy.freeze()
     del held  # … then dropped (the connection closed)
     gc.collect()  # what CPython's own collections do: frozen objects are not walked
 
-    assert frozen == gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() > 0
     assert ref() is not None
     collected, paused = policy.full_collect()
     assert ref() is None

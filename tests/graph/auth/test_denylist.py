@@ -80,3 +80,27 @@ async def test_a_reused_refresh_token_ends_the_access_tokens_of_its_login(api: A
     assert await refused(api, newest["accessToken"]) == "Token revoked"
     assert await refused(api, rotated["accessToken"]) == "Token revoked"
     assert await refused(api, account.access_token) == "Token revoked"
+
+
+async def test_many_sessions_are_checked_in_one_look_up_from_redis_or_postgresql(
+    app_state: AppState, api: Api, redis: Redis
+) -> None:
+    ended, live, other = await api.sign_up(), await api.sign_up(), await api.sign_up()
+    await api.data(LOG_OUT, {"refreshToken": ended.refresh_token})
+    await api.data(LOG_OUT, {"refreshToken": other.refresh_token})
+    decode = app_state.tokens.decode
+    claims = [decode(account.access_token, "access") for account in (ended, live, other)]
+
+    assert await app_state.revoked_sessions(claims) == [True, False, True]
+    await forget_denylist(redis)  # a flush: loaded again, nothing resurrected
+    assert await app_state.revoked_sessions(claims) == [True, False, True]
+    nowhere = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5)
+    try:
+        denylist = Denylist(nowhere, app_state.db, access_ttl=app_state.tokens.access_ttl)
+        families = {c.family_id for c in claims if c.family_id is not None}
+        assert await denylist.revoked_families(families) == {
+            claims[0].family_id,
+            claims[2].family_id,
+        }
+    finally:
+        await nowhere.aclose()
