@@ -59,17 +59,7 @@ class Denylist:
 
     async def is_revoked(self, claims: Claims) -> bool:
         family = claims.family_id
-        if family is None:
-            return False
-        try:
-            loaded, revoked = await self.redis.mget([LOADED, PREFIX + str(family)])
-            if loaded is None:
-                await self._load()
-                revoked = await self.redis.get(PREFIX + str(family))
-        except (RedisError, OSError) as exc:
-            logger.warning("denylist not in Redis (%s); asking PostgreSQL", exc)
-            return await self._revoked_in_database(family)
-        return revoked is not None
+        return family is not None and family in await self.revoked_families([family])
 
     async def revoked_families(self, families: Collection[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these sessions are revoked, in one look-up."""
@@ -109,12 +99,3 @@ class Denylist:
         await self.revoked(families)
         await self.redis.set(LOADED, 1)
         logger.info("denylist loaded into Redis from PostgreSQL: %d families", len(families))
-
-    async def _revoked_in_database(self, family: uuid.UUID) -> bool:
-        live = (
-            sa.select(sa.literal(1))
-            .where(col(RefreshToken.family_id) == family, col(RefreshToken.revoked_at).is_(None))
-            .exists()
-        )
-        async with self.db() as session:
-            return not bool(await session.scalar(sa.select(live)))
