@@ -20,6 +20,7 @@ from englog.tracing import use_provider
 from graph.app import create_app
 from tests.factories import Api, make_settings
 from tests.fakes.ollama import FakeOllama, Script
+from tests.grpc.test_worker_service import insight_reaching
 from tests.worker import worker_settings
 from worker.client import run_worker
 
@@ -27,7 +28,6 @@ REPLY = "You shipped the private quarterly thing."
 REQUEST = """
 mutation Request($input: RequestInsightInput!) { requestInsight(input: $input) { id } }
 """
-STATUS = "query($id: ID!) { insight(id: $id) { status content } }"
 
 
 @pytest.fixture
@@ -95,16 +95,11 @@ async def test_one_insight_is_one_trace_from_the_request_to_the_publish(
             stop = asyncio.Event()
             worker = asyncio.create_task(run_worker(settings, stop))
             try:
-                async with asyncio.timeout(30):
-                    while True:
-                        found = await api.data(STATUS, {"id": insight_id}, account.access_token)
-                        if found["insight"]["status"] == "COMPLETED":
-                            break
-                        await asyncio.sleep(0.05)
+                found = await insight_reaching(api, account, insight_id, within=30)
             finally:
                 stop.set()
                 await asyncio.wait_for(worker, 30)
-    assert found["insight"]["content"] == REPLY
+    assert found["content"] == REPLY
 
     finished = list(spans.get_finished_spans())
     [operation] = named(finished, "GraphQL Query: Request")

@@ -34,6 +34,20 @@ async def request_insight(api: Api, account: Account, kind: str = "WEEKLY_REPORT
     return str(data["requestInsight"]["id"])
 
 
+async def insight_reaching(
+    api: Api, account: Account, insight_id: str, status: str = "COMPLETED", within: float = 20.0
+) -> dict[str, Any]:
+    """The insight, polled through the API until it has `status`."""
+    async with asyncio.timeout(within):
+        while True:
+            found: dict[str, Any] = (
+                await api.data(INSIGHT, {"id": insight_id}, account.access_token)
+            )["insight"]
+            if found["status"] == status:
+                return found
+            await asyncio.sleep(0.05)
+
+
 async def next_task(stream: grpc.aio.UnaryStreamCall[Any, Any]) -> pb.Task:
     message = await asyncio.wait_for(stream.read(), NEXT_TASK_TIMEOUT)
     assert isinstance(message, pb.Task), message

@@ -10,12 +10,10 @@ from graph.context import AppState
 from tests.factories import Api
 from tests.fakes.ollama import FakeOllama, Script
 from tests.graph.test_prometheus import Samples, scrape, value
-from tests.grpc.test_worker_service import request_insight
+from tests.grpc.test_worker_service import insight_reaching, request_insight
 from tests.worker import worker_settings
 from worker.client import Worker, build_runner
 from worker.llm import OllamaLLM
-
-STATUS = "query($id: ID!) { insight(id: $id) { status } }"
 
 
 async def test_the_worker_serves_its_task_and_connection_metrics(
@@ -40,12 +38,7 @@ async def test_the_worker_serves_its_task_and_connection_metrics(
                 async with httpx.AsyncClient(base_url=url) as client:
                     before = await scrape(client)
                     insight_id = await request_insight(api, account)
-                    async with asyncio.timeout(20):
-                        while True:
-                            found = await api.data(STATUS, {"id": insight_id}, account.access_token)
-                            if found["insight"]["status"] == "COMPLETED":
-                                break
-                            await asyncio.sleep(0.05)
+                    await insight_reaching(api, account, insight_id)
                     after: Samples = await scrape(client)
             finally:
                 stop.set()
