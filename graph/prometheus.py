@@ -32,6 +32,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from protos.bridge import tokens_per_second
+
 if TYPE_CHECKING:
     from graph.context import AppState
 
@@ -148,9 +150,9 @@ class ApiMetrics:
         total = stats.get("total_duration", 0)
         if kind == "generate_insight" and total:
             self.insight_generation.observe(total / 1e9)
-        tokens, generating = stats.get("eval_count", 0), stats.get("eval_duration", 0)
-        if tokens and generating:
-            self.llm_tokens_per_second.observe(tokens / (generating / 1e9))
+        speed = tokens_per_second(stats)
+        if speed is not None:
+            self.llm_tokens_per_second.observe(speed)
 
 
 async def _read_state(state: AppState, workers: int) -> None:

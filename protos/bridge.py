@@ -73,6 +73,13 @@ class WorkerServicer(Protocol):
     ) -> pb.ReportResultResponse: ...
 
 
+def tokens_per_second(stats: Mapping[str, int]) -> float | None:
+    """The model's output speed from a Success's `stats` (Ollama's eval_count and
+    eval_duration in ns), or None when it did not report them."""
+    tokens, generating = stats.get("eval_count", 0), stats.get("eval_duration", 0)
+    return tokens / (generating / 1e9) if tokens and generating else None
+
+
 def _serialize(message: betterproto2.Message) -> bytes:
     return bytes(message)
 

@@ -19,7 +19,7 @@ import grpc
 import grpc.aio
 
 from englog import tracing
-from protos.bridge import WorkerClient
+from protos.bridge import WorkerClient, tokens_per_second
 from protos.generated.englog.worker import v1 as pb
 from worker.jobs import EnrichEntryJob, EntryLine, InsightJob, TaskFailed
 from worker.llm import OllamaLLM
@@ -297,9 +297,9 @@ class Worker:
             nonlocal outcome
             outcome = "succeeded" if result.success is not None else "failed"
             stats = result.success.stats if result.success is not None else {}
-            tokens, generating = stats.get("eval_count", 0), stats.get("eval_duration", 0)
-            if tokens and generating:
-                metrics.llm_tokens_per_second.observe(tokens / (generating / 1e9))
+            speed = tokens_per_second(stats)
+            if speed is not None:
+                metrics.llm_tokens_per_second.observe(speed)
 
         metrics.running.inc()
         try:
