@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Coroutine
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from db.engine import create_engine, create_session_factory
+from db.engine import asyncpg_dsn, create_engine, create_session_factory
 from englog import tracing
 from englog.logs import RequestIds
 from graph.auth.passwords import Passwords
@@ -33,6 +34,7 @@ from graph.http import GraphQLView
 from graph.middleware import BodyLimit, SecurityHeaders
 from graph.prometheus import ApiMetrics, RequestMetrics, metrics_endpoint
 from graph.query_limits import QueryLimits
+from graph.schedules.runner import Scheduler
 from graph.schema import build_schema
 from graph.settings import ApiSettings
 from graph.ws import GOING_AWAY, GOING_AWAY_REASON
@@ -150,12 +152,25 @@ def create_app(settings: ApiSettings) -> Starlette:
                 collector = asyncio.create_task(
                     GcPolicy(settings.gc_freeze_seconds, settings.gc_full_collect_seconds).run()
                 )
+                scheduler = Scheduler(
+                    db=state.db,
+                    hub=state.hub,
+                    dsn=asyncpg_dsn(settings.database_url),
+                    interval_seconds=settings.scheduler_interval_seconds,
+                )
+                scheduling = asyncio.create_task(scheduler.run()) if settings.scheduler else None
                 try:
                     app.state.englog = state  # for operators and tests; requests use the scope
+                    app.state.scheduler = scheduler
                     yield {"englog": state}
                 finally:
                     sweeper.cancel()
                     collector.cancel()
+                    if scheduling is not None:
+                        scheduling.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await scheduling
+                    await scheduler.close()  # the lock is free for another process at once
         finally:
             await state.ws_slots.close()
             await state.hub.close()

@@ -22,6 +22,8 @@ from graph.insights.queries import InsightQuery
 from graph.insights.subscriptions import InsightSubscription
 from graph.limits import OperationRateLimit
 from graph.metrics.queries import MetricsQuery
+from graph.notifications.mutations import NotificationMutation
+from graph.notifications.subscriptions import NotificationSubscription
 from graph.parsing import DocumentCache
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
@@ -38,14 +40,21 @@ class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery, InsightQuery, Metrics
 
 
 @strawberry.type(description="Change the signed-in user's data (and sign up or in).")
-class Mutation(AuthMutation, ProjectMutation, TagMutation, EntryMutation, InsightMutation):
+class Mutation(
+    AuthMutation,
+    ProjectMutation,
+    TagMutation,
+    EntryMutation,
+    InsightMutation,
+    NotificationMutation,
+):
     pass
 
 
 @strawberry.type(
     description="Live, resumable streams of the signed-in user's changes (websockets)."
 )
-class Subscription(InsightSubscription, EntrySubscription):
+class Subscription(InsightSubscription, EntrySubscription, NotificationSubscription):
     pass
 
 

@@ -94,6 +94,11 @@ class ApiSettings(BaseSettings):
     # the collector's walks (0: never), and how often one full collection reclaims cycles.
     gc_freeze_seconds: float = Field(default=10.0, ge=0)
     gc_full_collect_seconds: float = Field(default=600.0, gt=0)
+    # The scheduler (graph/schedules/runner.py): weekly reports, daily summaries, reminders
+    # and clean-up, run by one API process at a time. Every process tries to take the lead
+    # this often, so a successor takes over within it: at most a minute.
+    scheduler: bool = True
+    scheduler_interval_seconds: float = Field(default=30.0, gt=0, le=60)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cache
 
 from strawberry.types.unset import UnsetType
@@ -34,6 +34,7 @@ RANGE_MESSAGE = "must be between 1900-01-01 and 2999-12-31"
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 # PostgreSQL text cannot hold NUL, and no field here has a use for other C0 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -109,6 +110,15 @@ def color(errors: FieldErrors, field: str, value: str | None) -> str | None:
         errors.add(field, "must be a hex colour like #1A2B3C")
         return None
     return value
+
+
+def clock_time(errors: FieldErrors, field: str, value: str) -> time | None:
+    """A wall-clock time written HH:MM (24-hour), or None after recording why not."""
+    match = _CLOCK.fullmatch(value)
+    if match is None:
+        errors.add(field, "must be a time of day written HH:MM, from 00:00 to 23:59")
+        return None
+    return time(int(match[1]), int(match[2]))
 
 
 def timezone(errors: FieldErrors, field: str, value: str) -> str | None:

@@ -19,6 +19,9 @@ from protos.generated.englog.worker import v1 as pb
 
 SERVICE = "englog.worker.v1.WorkerService"
 SESSION_METADATA = "x-englog-session"
+# The task kind of an e-mail (Task.email): the API enqueues it, workers that can send mail
+# ask for it. Here, because both sides import this module and neither imports the other.
+SEND_EMAIL = "send_email"
 
 Metadata = Sequence[tuple[str, str]]
 

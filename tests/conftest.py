@@ -30,6 +30,8 @@ TABLES = (
     "insight",
     "task",
     "event",
+    "notification",
+    "schedule_run",
     '"user"',
 )
 

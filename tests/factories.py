@@ -188,6 +188,9 @@ def make_settings(database_url: str, redis_url: str, **overrides: object) -> Api
         # The test process is no long-lived server: its cycles are collected as usual, so
         # objects' finalizers (and their ResourceWarnings) run (tests/graph/test_gc_policy.py).
         "gc_freeze_seconds": 0,
+        # Scheduled jobs would run for test users at real Mondays 09:00; the scheduler's
+        # tests drive one of their own with a clock of theirs (tests/graph/schedules).
+        "scheduler": False,
     }
     values.update(overrides)
     return ApiSettings(**values)  # type: ignore[arg-type]

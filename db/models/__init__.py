@@ -3,6 +3,7 @@
 from db.models.event import Event
 from db.models.insight import Insight
 from db.models.log_entry import LogEntry, LogEntryTag
+from db.models.notification import Notification, ScheduleRun
 from db.models.project import Project
 from db.models.refresh_token import RefreshToken
 from db.models.tag import Tag
@@ -14,8 +15,10 @@ __all__ = [
     "Insight",
     "LogEntry",
     "LogEntryTag",
+    "Notification",
     "Project",
     "RefreshToken",
+    "ScheduleRun",
     "Tag",
     "Task",
     "User",

@@ -21,7 +21,9 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_event_user_topic_id", "user_id", "topic", "id"),
         sa.Index("ix_event_created_at", "created_at"),
-        sa.CheckConstraint("topic IN ('insight', 'log_entry')", name="ck_event_topic"),
+        sa.CheckConstraint(
+            "topic IN ('insight', 'log_entry', 'notification')", name="ck_event_topic"
+        ),
     )
 
     id: int = Field(sa_column=sa.Column(sa.BigInteger, sa.Identity(always=True), primary_key=True))

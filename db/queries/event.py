@@ -14,6 +14,7 @@ from db.models import Event
 
 INSIGHT = "insight"
 LOG_ENTRY = "log_entry"
+NOTIFICATION = "notification"
 # Where a transaction's events wait until it commits, to be published then.
 PENDING_KEY = "englog_events"
 MAX_REPLAY = 1000

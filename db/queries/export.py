@@ -10,7 +10,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from db.models import Event, Insight, LogEntry, LogEntryTag, Project, RefreshToken, Tag, Task, User
+from db.models import (
+    Event,
+    Insight,
+    LogEntry,
+    LogEntryTag,
+    Notification,
+    Project,
+    RefreshToken,
+    ScheduleRun,
+    Tag,
+    Task,
+    User,
+)
 
 FORMAT = "englog-export/1"
 # Not the user's data but the means to check it; nothing else is left out.
@@ -60,4 +72,8 @@ async def export_user_data(session: AsyncSession, *, user_id: uuid.UUID) -> dict
         "tasks": await all_of(Task, col(Task.created_at), col(Task.id)),
         "events": await all_of(Event, col(Event.id)),
         "sessions": await all_of(RefreshToken, col(RefreshToken.created_at), col(RefreshToken.jti)),
+        "notifications": await all_of(
+            Notification, col(Notification.created_at), col(Notification.id)
+        ),
+        "schedule_runs": await all_of(ScheduleRun, col(ScheduleRun.period), col(ScheduleRun.job)),
     }

@@ -5,6 +5,8 @@ from datetime import datetime
 import strawberry
 
 from db.models import User as UserRow
+from db.queries.schedule import Preferences as PreferencesData
+from graph.notifications.types import Preferences
 
 
 @strawberry.type(description="An EngLog account.")
@@ -17,6 +19,9 @@ class User:
         description="IANA time zone used for schedules and day boundaries, e.g. Europe/Berlin."
     )
     created_at: datetime = strawberry.field(description="When the account was created.")
+    preferences: Preferences = strawberry.field(
+        description="Scheduled reports, reminders and e-mail (updatePreferences)."
+    )
 
     @classmethod
     def from_model(cls, row: UserRow) -> User:
@@ -27,6 +32,7 @@ class User:
             last_name=row.last_name,
             timezone=row.timezone,
             created_at=row.created_at,
+            preferences=Preferences.from_data(PreferencesData.from_json(row.preferences)),
         )
 
 

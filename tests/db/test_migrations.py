@@ -26,6 +26,8 @@ TABLES = {
     "insight",
     "task",
     "event",
+    "notification",
+    "schedule_run",
 }
 
 

@@ -44,7 +44,9 @@ def child_env(env: Mapping[str, str]) -> dict[str, str]:
     """This environment without any ENGLOG_* setting of the caller's, plus `env`. Processes
     log text, which the tests search (tests/e2e/test_logs.py asks for JSON lines)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("ENGLOG_")}
-    return {**inherited, "PYTHONUNBUFFERED": "1", "ENGLOG_LOG_FORMAT": "text", **env}
+    # No scheduler unless a test asks for one: it would act at real Mondays 09:00.
+    defaults = {"PYTHONUNBUFFERED": "1", "ENGLOG_LOG_FORMAT": "text", "ENGLOG_SCHEDULER": "false"}
+    return {**inherited, **defaults, **env}
 
 
 @dataclass

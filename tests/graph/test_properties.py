@@ -68,6 +68,8 @@ KEYS = {
     "insight": ("id",),
     "task": ("id",),
     "event": ("id",),
+    "notification": ("id",),
+    "schedule_run": ("user_id", "job", "period"),
 }
 Snapshot = dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]
 
@@ -1009,6 +1011,46 @@ async def test_delete_account_answers_true_or_coded_errors_and_deletes_only_on_s
     await for_all(plausible(st.one_of(PASSWORDS, TEXT)), check, FEW_EXAMPLES)
 
 
+# --- preferences ---------------------------------------------------------------------------
+
+CLOCK_TIMES = st.one_of(
+    st.sampled_from(["00:00", "09:00", "23:59", "24:00", "9:00", "09:60", "09:00:00", "09:00\n"]),
+    st.none(),
+    TEXT,
+)
+PREFERENCES_INPUT = st.fixed_dictionaries(
+    {},
+    optional={
+        "weeklyReport": plausible(st.one_of(st.booleans(), st.none())),
+        "email": plausible(st.one_of(st.booleans(), st.none())),
+        "dailySummaryTime": plausible(CLOCK_TIMES),
+        "reminderTime": plausible(CLOCK_TIMES),
+        "timezone": plausible(
+            st.one_of(st.sampled_from(["Europe/Berlin", "UTC", "Mars/Olympus"]), st.none(), TEXT)
+        ),
+    },
+)
+
+
+async def test_update_preferences_answers_the_user_or_coded_errors_and_writes_only_on_success(
+    probe: Probe, world: World
+) -> None:
+    query = """mutation($input: UpdatePreferencesInput!) {
+      updatePreferences(input: $input) { id preferences { reminderTime } } }"""
+
+    async def check(value: Any) -> None:
+        data = await probe.run(
+            query,
+            {"input": value},
+            world.me.access_token,
+            lambda data, _: {'"user"': Change(changed=1)},
+        )
+        if data is not None:
+            assert data["updatePreferences"]["id"] == world.me.user_id
+
+    await for_all(plausible(PREFERENCES_INPUT), check)
+
+
 # Every mutation has its property test above: one added later without it fails here.
 COVERED = {
     "signUp",
@@ -1029,6 +1071,7 @@ COVERED = {
     "deleteLogEntry",
     "requestInsight",
     "retryInsight",
+    "updatePreferences",
 }
 
 

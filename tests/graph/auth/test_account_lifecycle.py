@@ -21,7 +21,17 @@ mutation Request($input: RequestInsightInput!) { requestInsight(input: $input) {
 """
 CREATE_TAG = "mutation Tag($input: CreateTagInput!) { createTag(input: $input) { id } }"
 NEW_PASSWORD = "a much longer new passphrase"
-USER_TABLES = ("project", "tag", "log_entry", "insight", "task", "event", "refresh_token")
+USER_TABLES = (
+    "project",
+    "tag",
+    "log_entry",
+    "insight",
+    "task",
+    "event",
+    "refresh_token",
+    "notification",
+    "schedule_run",
+)
 
 
 def refusal(body: dict[str, Any]) -> tuple[str, str]:
@@ -70,6 +80,21 @@ async def fill(api: Api, account: Account) -> None:
         },
         account.access_token,
     )
+
+
+async def fill_schedule(database_url: str, account: Account) -> None:
+    """What the scheduler leaves of a user: a reminder sent, and its run."""
+    async with connect(database_url) as connection:
+        await connection.execute(
+            "INSERT INTO notification (user_id, kind, title, body) "
+            "VALUES ($1, 'LOGGING_REMINDER', 'Nothing logged today yet', 'Log something.')",
+            uuid.UUID(account.user_id),
+        )
+        await connection.execute(
+            "INSERT INTO schedule_run (user_id, job, period, due_at, ran_at, outcome) "
+            "VALUES ($1, 'LOGGING_REMINDER', '2026-11-02', now(), now(), 'NOTIFIED')",
+            uuid.UUID(account.user_id),
+        )
 
 
 # A refresh whose answer was lost
@@ -257,10 +282,13 @@ async def test_password_checks_of_a_signed_in_user_are_rate_limited(
 # exportMyData
 
 
-async def test_export_holds_every_row_of_the_user_and_nothing_of_others(api: Api) -> None:
+async def test_export_holds_every_row_of_the_user_and_nothing_of_others(
+    api: Api, database_url: str
+) -> None:
     account, other = await api.sign_up(), await api.sign_up()
-    await fill(api, account)
-    await fill(api, other)
+    for user in (account, other):
+        await fill(api, user)
+        await fill_schedule(database_url, user)
     await log_in(api, account.email)  # a second session
 
     data = (await api.data(EXPORT, token=account.access_token))["exportMyData"]
@@ -279,13 +307,22 @@ async def test_export_holds_every_row_of_the_user_and_nothing_of_others(api: Api
         "tasks": 2,  # the insight's, and the entry's enrichment
         "events": counts["events"],
         "sessions": 2,
+        "notifications": 1,
+        "schedule_runs": 1,
     }
     assert counts["events"] >= 2  # the entry's and the insight's changes
     text = json.dumps(data)
     assert other.user_id not in text
     assert other.email not in text
     assert "$argon2" not in text
-    for rows in (data["projects"], data["log_entries"], data["insights"], data["sessions"]):
+    for rows in (
+        data["projects"],
+        data["log_entries"],
+        data["insights"],
+        data["sessions"],
+        data["notifications"],
+        data["schedule_runs"],
+    ):
         assert {row["user_id"] for row in rows} == {account.user_id}
 
 
@@ -296,8 +333,9 @@ async def test_delete_account_removes_every_row_of_the_user_and_only_theirs(
     api: Api, database_url: str
 ) -> None:
     account, other = await api.sign_up(), await api.sign_up()
-    await fill(api, account)
-    await fill(api, other)
+    for user in (account, other):
+        await fill(api, user)
+        await fill_schedule(database_url, user)
     before_other = await rows_of(database_url, other.user_id)
     assert all((await rows_of(database_url, account.user_id)).values())
 

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.queries import event as events
+from db.queries import notification as notifications
+from graph.context import Info
+from graph.notifications.types import Notification, NotificationEvent
+from graph.subscriptions import follow
+
+
+async def notification_events(
+    db: async_sessionmaker[AsyncSession], batch: Sequence[events.EventRecord]
+) -> list[tuple[int, NotificationEvent]]:
+    """The delivered items of a batch of notification events (one query)."""
+    async with db() as session:
+        rows = await notifications.load_notifications(
+            session, ids={event.object_id for event in batch}
+        )
+    return [
+        (
+            event.id,
+            NotificationEvent(
+                cursor=str(event.id), notification=Notification.from_model(rows[event.object_id])
+            ),
+        )
+        for event in batch
+        if event.object_id in rows
+    ]
+
+
+@strawberry.type
+class NotificationSubscription:
+    @strawberry.subscription(
+        description="Notifications EngLog sends the user (logging reminders). With `since` "
+        "(a cursor), first every one sent after it, then live: no gap, no duplicate."
+    )
+    async def notifications(
+        self, info: Info, since: str | None = None
+    ) -> AsyncGenerator[NotificationEvent, None]:
+        async for item in follow(
+            info, topic=events.NOTIFICATION, since=since, load=notification_events
+        ):
+            yield item
