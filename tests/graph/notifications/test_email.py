@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from db.models import Insight, User
 from graph.notifications.email import format_period, insight_email, reminder_email
 
+NOW = datetime(2026, 3, 30, 9, tzinfo=UTC)
 REPORT = """# Your week
 
 - **Shipped** cursor pagination <script>alert(1)</script>
@@ -24,6 +25,9 @@ def user() -> User:
         password_hash="-",
         first_name="Ada <b>",
         last_name="Lovelace",
+        timezone="Europe/Berlin",
+        created_at=NOW,
+        updated_at=NOW,
     )
 
 
@@ -37,6 +41,8 @@ def insight(model: str, kind: str = "WEEKLY_REPORT") -> Insight:
         period_end=date(2026, 3, 29),
         content=REPORT,
         model=model,
+        created_at=NOW,
+        updated_at=NOW,
     )
 
 
