@@ -157,6 +157,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                     hub=state.hub,
                     dsn=asyncpg_dsn(settings.database_url),
                     interval_seconds=settings.scheduler_interval_seconds,
+                    metrics=metrics,
                 )
                 scheduling = asyncio.create_task(scheduler.run()) if settings.scheduler else None
                 try:

@@ -113,6 +113,17 @@ class ApiMetrics:
             buckets=LONG_SECONDS,
             registry=registry,
         )
+        self.scheduler_leader = Gauge(
+            "englog_scheduler_leader",
+            "1 while this process runs the scheduler (one process at a time), else 0.",
+            registry=registry,
+        )
+        self.scheduled_jobs = Counter(
+            "englog_scheduled_jobs",
+            "Scheduled jobs done by this process, by job and outcome.",
+            ["job", "outcome"],
+            registry=registry,
+        )
         self.llm_tokens_per_second = Histogram(
             "englog_llm_tokens_per_second",
             "Output tokens per second of the model's generation.",

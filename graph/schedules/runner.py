@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.queries import schedule
 from graph.errors import is_unavailable
 from graph.events import EventHub, transaction
+from graph.prometheus import ApiMetrics
 from graph.schedules.jobs import Due, due_jobs, run_job
 
 logger = logging.getLogger("englog.scheduler")
@@ -63,15 +64,27 @@ class Scheduler:
         dsn: str,
         interval_seconds: float,
         clock: Callable[[], datetime] = utc_now,
+        metrics: ApiMetrics | None = None,
     ) -> None:
         self.db = db
         self.hub = hub
         self.dsn = dsn
         self.interval = interval_seconds
         self.clock = clock
-        self.leading = False
+        self.metrics = metrics
+        self._leading = False
         self.cleaned_at: datetime | None = None
         self._connection: asyncpg.Connection | None = None
+
+    @property
+    def leading(self) -> bool:
+        return self._leading
+
+    @leading.setter
+    def leading(self, value: bool) -> None:
+        self._leading = value
+        if self.metrics is not None:
+            self.metrics.scheduler_leader.set(int(value))
 
     async def run(self) -> None:
         """Forever: lead if nobody does, and while leading, run what is due."""
@@ -195,6 +208,8 @@ class Scheduler:
             due.slot.period,
             outcome,
         )
+        if self.metrics is not None:
+            self.metrics.scheduled_jobs.labels(due.job, outcome).inc()
         return outcome
 
     async def clean_up(self, now: datetime) -> schedule.Cleanup:

@@ -12,6 +12,7 @@ import pytest
 
 from db.queries.schedule import Cleanup
 from graph.context import AppState
+from graph.prometheus import ApiMetrics
 from graph.schedules.runner import LOCK_KEY, Scheduler
 from tests.factories import Api
 from tests.graph.schedules.conftest import log_at, make_scheduler, scheduled_account, utc
@@ -27,6 +28,12 @@ async def pair(
     finally:
         await first.close()
         await second.close()
+
+
+def sample(scheduler: Scheduler, name: str, labels: dict[str, str] | None = None) -> float | None:
+    assert scheduler.metrics is not None
+    value: float | None = scheduler.metrics.registry.get_sample_value(name, labels or {})
+    return value
 
 
 async def lock_holder(db: asyncpg.Connection) -> int | None:
@@ -54,10 +61,11 @@ async def test_only_one_scheduler_leads_and_a_second_takes_over_when_the_first_d
         if await lock_holder(db) is None:
             break
         await asyncio.sleep(0.025)
-    assert await first.lead() is False
 
     assert await second.lead() is True
-    assert await first.lead() is False  # reconnected, and follows now
+    # The first, if it were still alive, notices at its next round and follows.
+    assert await first.lead() is False
+    assert await first.lead() is False
     assert await lock_holder(db) not in (None, holder)
 
 
@@ -75,6 +83,7 @@ async def test_a_follower_runs_nothing_even_when_jobs_are_due(
     pair: tuple[Scheduler, Scheduler], api: Api, db: asyncpg.Connection
 ) -> None:
     first, second = pair
+    first.metrics, second.metrics = ApiMetrics(), ApiMetrics()
     due = utc(2026, 3, 30, 7)
     account = await scheduled_account(api, db, "Europe/Berlin")
     await log_at(api, account, due - timedelta(days=3))
@@ -85,6 +94,10 @@ async def test_a_follower_runs_nothing_even_when_jobs_are_due(
     assert await db.fetchval("SELECT count(*) FROM schedule_run") == 0
     [run] = await first.step()
     assert run.user_id == uuid.UUID(account.user_id)
+    assert [sample(m, "englog_scheduler_leader") for m in (first, second)] == [1.0, 0.0]
+    jobs = {"job": "WEEKLY_REPORT", "outcome": "REQUESTED"}
+    assert sample(first, "englog_scheduled_jobs_total", jobs) == 1.0
+    assert sample(second, "englog_scheduled_jobs_total", jobs) is None
 
 
 async def test_the_clean_up_deletes_old_finished_tasks_and_expired_tokens_only(
