@@ -137,7 +137,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         grpc_port = os.environ.setdefault("ENGLOG_GRPC_PORT", "50051")
         os.environ.setdefault("ENGLOG_API_GRPC_ADDRESS", f"127.0.0.1:{grpc_port}")
         # The worker dials in and retries until the API's gRPC port answers.
-        worker = _start_dev_worker()
+        worker = _start_dev_worker(data_dir)
         try:
             _serve_api(
                 args.host,
@@ -164,15 +164,32 @@ def _where_traces_go() -> str:
     return "off (ENGLOG_TRACING_EXPORTER=console prints them here, =otlp sends them on)"
 
 
-def _start_dev_worker() -> subprocess.Popen[bytes]:
+def _dev_mail_env(data_dir: Path) -> dict[str, str]:
+    """Where the dev worker's e-mails go: the configured SMTP server, else a mailbox file in
+    the data directory, so a newcomer sees them with no mail server."""
+    host = os.environ.get("ENGLOG_SMTP_HOST")
+    if host:
+        print(f"E-mails are sent through {host}:{os.environ.get('ENGLOG_SMTP_PORT', '587')}")
+        return {}
+    mailbox = os.environ.get("ENGLOG_MAILBOX_FILE") or str(data_dir / "mailbox")
+    print(f"E-mails are written to {mailbox} (set ENGLOG_SMTP_HOST to send them)")
+    return {"ENGLOG_MAILBOX_FILE": mailbox}
+
+
+def _start_dev_worker(data_dir: Path) -> subprocess.Popen[bytes]:
     model = os.environ.get("ENGLOG_OLLAMA_MODEL", "llama3.2:3b")
     if os.environ.get("ENGLOG_OLLAMA_HOST"):
         print(f"Starting a worker using Ollama at {os.environ['ENGLOG_OLLAMA_HOST']} ({model})")
     else:
         print("Starting a worker with the built-in summariser (set ENGLOG_OLLAMA_HOST for an LLM)")
+    mail = _dev_mail_env(data_dir)
     sys.stdout.flush()
     # Its lines share the terminal with the API's: text, like them.
-    env = {**os.environ, "ENGLOG_LOG_FORMAT": os.environ.get("ENGLOG_LOG_FORMAT", "text")}
+    env = {
+        **os.environ,
+        **mail,
+        "ENGLOG_LOG_FORMAT": os.environ.get("ENGLOG_LOG_FORMAT", "text"),
+    }
     return subprocess.Popen([sys.executable, "-m", "englog.cli", "worker"], env=env)
 
 

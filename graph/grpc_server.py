@@ -30,15 +30,16 @@ from graph.context import AppState
 from graph.errors import AppError, is_unavailable
 from graph.events import progress_channel, transaction
 from graph.validation import parse_uuid
-from protos.bridge import SESSION_METADATA, generic_handler
+from protos.bridge import SEND_EMAIL, SESSION_METADATA, generic_handler
 from protos.generated.englog.worker import v1 as pb
 
 logger = logging.getLogger("englog.grpc")
 
-# The task kinds this protocol serves; the functions that enqueue them own the names.
+# The task kinds this protocol serves; the functions that enqueue them own the names
+# (send_email's is in protos/bridge.py: workers that can send mail ask for it by name).
 GENERATE_INSIGHT = insights.TASK_KIND
 ENRICH_ENTRY = entries.ENRICH_TASK_KIND
-KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY)
+KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY, SEND_EMAIL)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -107,7 +108,34 @@ def _job_message(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
                 existing_tags=list(payload.get("existing_tags", [])),
             )
         }
+    if kind == SEND_EMAIL:
+        # Field by field: whatever else the payload holds (its trace context, ids the API
+        # keeps for itself) stays on this side.
+        return {
+            "email": pb.EmailJob(
+                to=str(payload["to"]),
+                subject=str(payload["subject"]),
+                text_body=str(payload["text"]),
+                html_body=str(payload.get("html") or ""),
+            )
+        }
     raise ValueError(f"unknown task kind {kind!r}")
+
+
+def _stream_kinds(request: pb.StreamTasksRequest) -> tuple[str, ...]:
+    """The kinds a task stream leases: those it asks for that this server knows, or all of
+    them when it names none (workers older than `kinds`). A task no connected worker asks
+    for stays queued until one that can run it connects."""
+    if not request.kinds:
+        return KINDS
+    asked = set(request.kinds)
+    kinds = tuple(kind for kind in KINDS if kind in asked)
+    if asked - set(kinds):
+        logger.warning(
+            "a worker asked for task kinds this server does not know: %s",
+            ",".join(sorted(asked - set(kinds))),
+        )
+    return kinds
 
 
 class WorkerService:
@@ -226,6 +254,7 @@ class WorkerService:
             await self._going_away(context)
         owner = str(worker_id)
         capacity = max(1, min(int(request.free_slots), 64))
+        kinds = _stream_kinds(request)
         self._streams[owner] = self._streams.get(owner, 0) + 1
         self._no_streams.clear()
         try:
@@ -234,7 +263,7 @@ class WorkerService:
                 # Read before looking at the queue: a wake-up that lands in between is not lost.
                 generation = self.wakeups.generation
                 try:
-                    running, leased = await self._lease(owner, capacity)
+                    running, leased = await self._lease(owner, capacity, kinds)
                 except Exception as exc:
                     if not is_unavailable(exc):
                         raise
@@ -274,8 +303,11 @@ class WorkerService:
             if not self._streams:
                 self._no_streams.set()
 
-    async def _lease(self, owner: str, capacity: int) -> tuple[int, list[queue.LeasedTask]]:
-        """How many tasks `owner` runs, and the ones leased to it now (up to `capacity`)."""
+    async def _lease(
+        self, owner: str, capacity: int, kinds: tuple[str, ...]
+    ) -> tuple[int, list[queue.LeasedTask]]:
+        """How many tasks `owner` runs, and the ones of `kinds` leased to it now (up to
+        `capacity`)."""
         async with transaction(self.state.db, self.state.hub) as session:
             running = await queue.count_leased(session, owner=owner)
             leased: list[queue.LeasedTask] = []
@@ -285,7 +317,7 @@ class WorkerService:
                     owner=owner,
                     limit=capacity - running,
                     lease_seconds=self.settings.task_lease_seconds,
-                    kinds=KINDS,
+                    kinds=kinds,
                 )
                 for task in leased:
                     if task.kind == GENERATE_INSIGHT:

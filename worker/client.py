@@ -7,26 +7,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
 import grpc.aio
 
 from englog import tracing
-from protos.bridge import WorkerClient, tokens_per_second
+from protos.bridge import SEND_EMAIL, WorkerClient, tokens_per_second
 from protos.generated.englog.worker import v1 as pb
-from worker.jobs import EnrichEntryJob, EntryLine, InsightJob, TaskFailed
+from worker.jobs import TaskFailed
 from worker.llm import OllamaLLM
+from worker.mail import mailer_for
 from worker.metrics import WorkerMetrics
+
+# Re-exported: tests and callers build a Worker's runner from here.
+from worker.runner import Runner as Runner
+from worker.runner import build_runner as build_runner
 from worker.settings import WorkerSettings
-from worker.tasks.enrich_entry import run_enrich_entry
-from worker.tasks.insight import run_insight
 
 logger = logging.getLogger("englog.worker")
 
@@ -36,45 +38,6 @@ MAX_BACKOFF_SECONDS = 30.0
 # Trailing metadata of the UNAVAILABLE an API process ends task streams with when it shuts
 # down (graph/grpc_server.py): it hands this worker's leases back to the queue.
 GOING_AWAY_METADATA = "x-englog-going-away"
-
-# (job, progress) -> the Success message; raising TaskFailed reports a failure.
-Runner = Callable[[pb.Task, Callable[[str, int], Awaitable[None]]], Awaitable[pb.Success]]
-
-
-def insight_job(message: pb.InsightJob) -> InsightJob:
-    return InsightJob(
-        insight_id=message.insight_id,
-        kind=message.kind,
-        period_start=message.period_start,
-        period_end=message.period_end,
-        timezone=message.timezone,
-        metrics=json.loads(message.metrics_json or "{}"),
-        entries=tuple(
-            EntryLine(
-                date=line.date,
-                title=line.title,
-                type=line.type,
-                minutes=line.minutes,
-                value_rating=line.value_rating,
-                impact_level=line.impact_level,
-                project=line.project,
-                tags=tuple(line.tags),
-            )
-            for line in message.entries
-        ),
-        focus_areas=tuple(message.focus_areas),
-        user_first_name=message.user_first_name,
-    )
-
-
-def enrich_job(message: pb.EnrichEntryJob) -> EnrichEntryJob:
-    return EnrichEntryJob(
-        entry_id=message.entry_id,
-        title=message.title,
-        type=message.type,
-        description=message.description,
-        existing_tags=tuple(message.existing_tags),
-    )
 
 
 def channel_for(settings: WorkerSettings) -> grpc.aio.Channel:
@@ -207,8 +170,12 @@ class Worker:
         heartbeat = asyncio.create_task(
             self._heartbeats(client, registration.heartbeat_interval_seconds)
         )
+        # Only the kinds it can run: an e-mail waits in the queue for a worker that sends mail
+        # rather than being failed by one that cannot.
         stream = client.stream_tasks(
-            pb.StreamTasksRequest(free_slots=self.settings.max_concurrent_tasks)
+            pb.StreamTasksRequest(
+                free_slots=self.settings.max_concurrent_tasks, kinds=list(self.capabilities)
+            )
         )
         stopper = asyncio.create_task(stop.wait())
         try:
@@ -350,34 +317,24 @@ class Worker:
             await asyncio.gather(*self.running.values(), return_exceptions=True)
 
 
-def build_runner(llm: OllamaLLM | None) -> Runner:
-    """Runs a task's job with this LLM (None: the built-in fallbacks) into a Success."""
-
-    async def run(task: pb.Task, progress: Callable[[str, int], Awaitable[None]]) -> pb.Success:
-        if task.insight is not None:
-            generation = await run_insight(insight_job(task.insight), llm=llm, progress=progress)
-            return pb.Success(
-                content=generation.content, model=generation.model, stats=dict(generation.stats)
-            )
-        if task.enrich_entry is not None:
-            suggestion = await run_enrich_entry(enrich_job(task.enrich_entry), llm=llm)
-            return pb.Success(
-                model=suggestion.model,
-                suggested_tags=list(suggestion.tags),
-                suggested_skills=list(suggestion.skills),
-            )
-        raise TaskFailed(f"this worker cannot run {task.kind!r}", retryable=False)
-
-    return run
-
-
 async def run_worker(settings: WorkerSettings, stop: asyncio.Event) -> None:
+    mailer = mailer_for(settings)
+    capabilities: tuple[str, ...] = ("generate_insight", "enrich_entry")
+    if mailer is None:
+        logger.info(
+            "this worker sends no e-mail (neither ENGLOG_SMTP_HOST nor ENGLOG_MAILBOX_FILE "
+            "is set): %s tasks wait for a worker that does",
+            SEND_EMAIL,
+        )
+    else:
+        capabilities += (SEND_EMAIL,)
+        logger.info("e-mails are %s", mailer.description)
     llm = OllamaLLM(settings) if settings.ollama_host else None
     try:
         worker = Worker(
             settings,
-            build_runner(llm),
-            capabilities=("generate_insight", "enrich_entry"),
+            build_runner(llm, mailer=mailer),
+            capabilities=capabilities,
             model=settings.ollama_model if llm else "builtin",
         )
         await worker.run(stop)

@@ -50,6 +50,16 @@ class EnrichEntryJob:
 
 
 @dataclass(frozen=True)
+class EmailJob:
+    """An e-mail to send: the message alone (the API keeps who asked for it, and why)."""
+
+    to: str  # one address, bare or "Name <address>"
+    subject: str
+    text: str
+    html: str = ""  # empty: a text-only message
+
+
+@dataclass(frozen=True)
 class Generation:
     """A finished model answer with what the model reported about it."""
 

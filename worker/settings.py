@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from graph.settings import is_loopback
+from worker.mail import parse_mailbox
 
 
 class WorkerSettings(BaseSettings):
@@ -36,6 +37,34 @@ class WorkerSettings(BaseSettings):
     # Traces (englog/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
     tracing_exporter: Literal["none", "console", "otlp"] = "none"
     otlp_endpoint: str | None = None
+    # E-mail (worker/mail.py). A worker with neither an SMTP host nor a mailbox file takes no
+    # send_email tasks; they wait for one that has.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None  # "EngLog <noreply@example.com>" or a bare address
+    # auto: STARTTLS when the server offers it; always: refuse to send without it.
+    smtp_starttls: Literal["auto", "always", "never"] = "auto"
+    smtp_tls: bool = False  # TLS from the first byte (port 465) instead of STARTTLS
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    smtp_ca_file: str | None = None  # trust this CA (a private relay's) instead of the system's
+    # Development: e-mails appended to this mbox file (and logged) instead of sent.
+    mailbox_file: str | None = None
+
+    @field_validator(
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        "smtp_from",
+        "smtp_ca_file",
+        "mailbox_file",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # Compose passes an unset host variable through as "" (`${ENGLOG_SMTP_HOST:-}`).
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _refuse_plaintext_off_loopback(self) -> WorkerSettings:
@@ -44,5 +73,28 @@ class WorkerSettings(BaseSettings):
             raise ValueError(
                 "plaintext gRPC is allowed on loopback in development only: "
                 "set ENGLOG_TLS_CA_FILE, ENGLOG_TLS_CERT_FILE and ENGLOG_TLS_KEY_FILE"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_mail(self) -> WorkerSettings:
+        if self.smtp_host is not None and self.mailbox_file is not None:
+            raise ValueError("set ENGLOG_SMTP_HOST or ENGLOG_MAILBOX_FILE, not both")
+        if self.smtp_from is not None:
+            try:
+                parse_mailbox(self.smtp_from)
+            except ValueError as exc:
+                raise ValueError(f"ENGLOG_SMTP_FROM is not an e-mail address: {exc}") from None
+        if self.smtp_host is None:
+            return self
+        if self.smtp_from is None:
+            raise ValueError("ENGLOG_SMTP_FROM is required with ENGLOG_SMTP_HOST")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("set both ENGLOG_SMTP_USERNAME and ENGLOG_SMTP_PASSWORD, or neither")
+        in_clear = self.smtp_starttls == "never" and not self.smtp_tls
+        if self.smtp_username is not None and in_clear and not is_loopback(self.smtp_host):
+            raise ValueError(
+                "SMTP credentials would cross the network in clear: use ENGLOG_SMTP_STARTTLS "
+                "auto or always, or ENGLOG_SMTP_TLS=true (plaintext is for loopback only)"
             )
         return self

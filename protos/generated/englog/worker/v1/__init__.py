@@ -4,6 +4,7 @@
 # This file has been @generated
 
 __all__ = (
+    "EmailJob",
     "EnrichEntryJob",
     "EntryLine",
     "Failure",
@@ -30,6 +31,30 @@ from ....message_pool import default_message_pool
 
 _COMPILER_VERSION = "0.10.1"
 betterproto2.check_compiler_version(_COMPILER_VERSION)
+
+
+@dataclass(eq=False, repr=False)
+class EmailJob(betterproto2.Message):
+    """
+    A send_email task: the message alone; nothing else of the task's payload reaches a worker.
+    """
+
+    to: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    one address
+    """
+
+    subject: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    text_body: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    html_body: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    empty: a text-only message
+    """
+
+
+default_message_pool.register_message("englog.worker.v1", "EmailJob", EmailJob)
 
 
 @dataclass(eq=False, repr=False)
@@ -267,6 +292,12 @@ class StreamTasksRequest(betterproto2.Message):
     how many tasks it can start now (at most max_concurrent_tasks)
     """
 
+    kinds: "list[str]" = betterproto2.field(2, betterproto2.TYPE_STRING, repeated=True)
+    """
+    The task kinds this stream takes (e.g. "send_email" only from a worker that can send
+    mail); empty means every kind the server knows, as older workers expect.
+    """
+
 
 default_message_pool.register_message("englog.worker.v1", "StreamTasksRequest", StreamTasksRequest)
 
@@ -330,6 +361,10 @@ class Task(betterproto2.Message):
 
     enrich_entry: "EnrichEntryJob | None" = betterproto2.field(
         11, betterproto2.TYPE_MESSAGE, optional=True, group="job"
+    )
+
+    email: "EmailJob | None" = betterproto2.field(
+        12, betterproto2.TYPE_MESSAGE, optional=True, group="job"
     )
 
     trace_context: "dict[str, str]" = betterproto2.field(
