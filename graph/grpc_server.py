@@ -29,6 +29,7 @@ from englog import tracing
 from graph.context import AppState
 from graph.errors import AppError, is_unavailable
 from graph.events import progress_channel, transaction
+from graph.notifications import email
 from graph.validation import parse_uuid
 from protos.bridge import SEND_EMAIL, SESSION_METADATA, generic_handler
 from protos.generated.englog.worker import v1 as pb
@@ -40,6 +41,13 @@ logger = logging.getLogger("englog.grpc")
 GENERATE_INSIGHT = insights.TASK_KIND
 ENRICH_ENTRY = entries.ENRICH_TASK_KIND
 KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY, SEND_EMAIL)
+# What a stream that names no kinds gets: what every worker ran before streams named kinds.
+# Not e-mail: a worker that does not say it can send mail would fail the e-mail for good.
+UNNAMED_KINDS = (GENERATE_INSIGHT, ENRICH_ENTRY)
+# Retry back-off by kind, (base, cap) seconds (db/queue.py `fail`); the default otherwise.
+# A mail server's 4xx (greylisting, a rate limit, a full mailbox) lasts minutes, not seconds:
+# an e-mail's retries are spread over about an hour.
+RETRY_DELAYS = {SEND_EMAIL: (30.0, 1800.0)}
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -123,11 +131,11 @@ def _job_message(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stream_kinds(request: pb.StreamTasksRequest) -> tuple[str, ...]:
-    """The kinds a task stream leases: those it asks for that this server knows, or all of
-    them when it names none (workers older than `kinds`). A task no connected worker asks
-    for stays queued until one that can run it connects."""
+    """The kinds a task stream leases: those it asks for that this server knows, or
+    UNNAMED_KINDS when it names none (workers older than `kinds`). A task no connected
+    worker asks for stays queued until one that can run it connects."""
     if not request.kinds:
-        return KINDS
+        return UNNAMED_KINDS
     asked = set(request.kinds)
     kinds = tuple(kind for kind in KINDS if kind in asked)
     if asked - set(kinds):
@@ -375,12 +383,15 @@ class WorkerService:
                 if accepted:
                     await _apply_success(session, task.kind, task.payload, request.success)
             elif request.failure is not None:
+                base_delay, max_delay = RETRY_DELAYS.get(task.kind, (2.0, 300.0))
                 status = await queue.fail(
                     session,
                     task_id=task_id,
                     lease_token=token,
                     error=request.failure.reason[:2000],
                     retryable=request.failure.retryable,
+                    base_delay=base_delay,
+                    max_delay=max_delay,
                 )
                 accepted = status is not None
                 if accepted and task.kind == GENERATE_INSIGHT:
@@ -422,13 +433,17 @@ async def _apply_success(
     session: Any, kind: str, payload: dict[str, Any], success: pb.Success
 ) -> None:
     if kind == GENERATE_INSIGHT:
-        await insights.complete_insight(
+        completed = await insights.complete_insight(
             session,
             insight_id=_insight_id(payload),
             content=success.content,
             model=success.model,
             generation={key: int(value) for key, value in success.stats.items()},
         )
+        if completed:  # its e-mail, if the user wants one, in the same transaction
+            insight = await insights.load_insight(session, insight_id=_insight_id(payload))
+            assert insight is not None
+            await email.queue_insight_email(session, insight=insight)
     elif kind == ENRICH_ENTRY:
         await entries.store_suggestions(
             session,

@@ -33,6 +33,8 @@ KIND_NAMES = {
     "ANNUAL_ASSESSMENT": "annual assessment",
     "PERFORMANCE_REVIEW": "performance review draft",
 }
+# More attempts than other tasks: a mail server's refusals for now (4xx) can last an hour.
+EMAIL_ATTEMPTS = 8
 WHY = (
     "You get this e-mail because e-mail notifications are on in your EngLog preferences "
     "(updatePreferences, email: false turns them off)."
@@ -131,6 +133,7 @@ async def send(
         payload=email.payload(),
         user_id=user_id,
         idempotency_key=idempotency_key,
+        max_attempts=EMAIL_ATTEMPTS,
     )
 
 
@@ -143,5 +146,5 @@ async def queue_insight_email(session: AsyncSession, *, insight: Insight) -> uui
         session,
         email=insight_email(user=user, insight=insight),
         user_id=user.id,
-        idempotency_key=f"email:insight:{insight.id}:{insight.attempts}",
+        idempotency_key=f"email:insight:{insight.id}",  # an insight completes once
     )

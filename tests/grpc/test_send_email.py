@@ -17,6 +17,7 @@ import pytest
 from db import queue
 from englog.certs import write_certificates
 from graph.context import AppState
+from graph.notifications.email import WHY, render_markdown
 from protos.bridge import SEND_EMAIL, WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from tests.factories import Api
@@ -26,6 +27,7 @@ from worker.client import run_worker
 from worker.settings import WorkerSettings
 
 USER, PASSWORD = "englog", "correct horse battery staple"
+OPT_IN = "mutation($input: UpdatePreferencesInput!) { updatePreferences(input: $input) { id } }"
 SUBJECT = "Your weekly report is ready — Zoë"
 TEXT = "Hello Zoë,\n\nyour weekly report is ready.\n"
 HTML = "<p>Hello Zoë,</p>\n<p>your weekly report is <b>ready</b>.</p>\n"
@@ -215,16 +217,79 @@ async def test_a_stream_gets_only_the_kinds_it_asks_for(
     assert PRIVATE.encode() not in bytes(task)
 
 
-async def test_a_stream_that_names_no_kinds_gets_every_kind(
-    app_state: AppState, worker: WorkerClient
+async def test_a_stream_that_names_no_kinds_gets_every_kind_but_email(
+    api: Api, app_state: AppState, worker: WorkerClient, database_url: str
 ) -> None:
+    # An older worker, which names no kinds, could not send the e-mail: it is left queued.
     email_id = await enqueue_email(app_state, html="")
-    stream = worker.stream_tasks(pb.StreamTasksRequest(free_slots=1))
+    insight_id = await request_insight(api, await api.sign_up())
+    stream = worker.stream_tasks(pb.StreamTasksRequest(free_slots=2))
     try:
         task = await next_task(stream)
     finally:
         stream.cancel()
-    assert (task.task_id, task.email) == (
-        str(email_id),
-        pb.EmailJob(to="zoe@example.org", subject=SUBJECT, text_body=TEXT, html_body=""),
+    assert task.insight is not None
+    assert (task.kind, task.insight.insight_id) == ("generate_insight", insight_id)
+    assert (await task_row(database_url, email_id))["status"] == "queued"
+
+
+# A finished insight's e-mail, from the API's transaction to the SMTP server
+
+
+async def test_a_finished_insight_is_emailed_to_a_user_who_opted_in(
+    api: Api, app_state: AppState, database_url: str, smtp: SmtpServer
+) -> None:
+    account = await api.sign_up()
+    await api.data(OPT_IN, {"input": {"email": True}}, account.access_token)
+    insight_id = await request_insight(api, account)
+
+    async with running_worker(settings_for(app_state, smtp)):
+        insight = await insight_reaching(api, account, insight_id)
+        [received] = await smtp.wait_for(1)
+
+    message = received.message
+    assert (received.rcpt_tos, message["To"], message["Subject"]) == (
+        (account.email,),
+        account.email,
+        "Your weekly report for 2–8 November 2026",
     )
+    text, html = (part.get_content() for part in message.iter_parts())
+    content = await insight_content(database_url, insight_id)
+    assert insight["status"] == "COMPLETED"
+    assert text == (
+        "Hi Ada,\n\nYour weekly report for 2–8 November 2026 is ready.\n\n"
+        f"{content.strip()}\n\n-- \n"
+        "Written by EngLog's built-in summariser from your metrics (no language model).\n"
+        f"{WHY}\n"
+    )
+    assert "<p>Hi Ada,</p>" in html
+    assert render_markdown(content.strip()) in html
+    row = await fetchrow(
+        database_url,
+        "SELECT status, max_attempts FROM task WHERE kind = 'send_email' AND user_id = $1",
+        uuid.UUID(account.user_id),
+    )
+    assert tuple(row) == ("succeeded", 8)
+
+
+async def test_a_user_who_did_not_opt_in_gets_no_email(
+    api: Api, app_state: AppState, database_url: str, smtp: SmtpServer
+) -> None:
+    account = await api.sign_up()
+    insight_id = await request_insight(api, account)
+
+    async with running_worker(settings_for(app_state, smtp)):
+        await insight_reaching(api, account, insight_id)
+
+    # The worker has finished every task it took: had an e-mail been queued, it was sent.
+    assert smtp.received == []
+    count = await fetchrow(database_url, "SELECT count(*) FROM task WHERE kind = 'send_email'")
+    assert count[0] == 0
+
+
+async def insight_content(database_url: str, insight_id: str) -> str:
+    row = await fetchrow(
+        database_url, "SELECT content FROM insight WHERE id = $1", uuid.UUID(insight_id)
+    )
+    content: str = row["content"]
+    return content
