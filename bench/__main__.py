@@ -98,6 +98,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="numbers of websocket subscribers to measure, comma-separated (default 1000)",
     )
     parser.add_argument(
+        "--ws-deflate",
+        choices=("off", "on"),
+        default="on" if ApiSettings.model_fields["ws_per_message_deflate"].default else "off",
+        help="permessage-deflate on both websocket servers of the fan-out bench (default: as "
+        "`englog api`, ENGLOG_WS_PER_MESSAGE_DEFLATE)",
+    )
+    parser.add_argument(
         "--insights",
         type=_bounded(int, 10, 2000),
         default=200,
@@ -335,9 +342,13 @@ def run_subscriptions_bench(
         }
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             phases = run_subscriptions(
-                env=env, log_dir=log_dir, runner=runner, counts=args.subscribers
+                env=env,
+                log_dir=log_dir,
+                runner=runner,
+                counts=args.subscribers,
+                deflate=args.ws_deflate == "on",
             )
-    return render_subscriptions(phases, sources)
+    return render_subscriptions(phases, sources, deflate=args.ws_deflate == "on")
 
 
 def run(args: argparse.Namespace) -> str:

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,13 +142,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def uvicorn_server(name: str, factory: str, env: dict[str, str], log_dir: Path) -> Iterator[Server]:
+def uvicorn_server(
+    name: str,
+    factory: str,
+    env: dict[str, str],
+    log_dir: Path,
+    flags: Sequence[str] = (),
+) -> Iterator[Server]:
     """`factory` served by uvicorn in a child process: one worker, loopback, quiet logs."""
     port = free_port()
     argv = [
         sys.executable, "-m", "uvicorn", factory, "--factory",
         "--host", HOST, "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log", "--lifespan", "on",
+        "--log-level", "warning", "--no-access-log", "--lifespan", "on", *flags,
     ]  # fmt: skip
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:

@@ -183,6 +183,7 @@ def run_subscriptions(
     log_dir: Path,
     runner: asyncio.Runner,
     counts: Sequence[int],
+    deflate: bool,
     events: int = EVENTS,
 ) -> list[SubscriptionPhase]:
     raise_open_files()  # inherited by the servers, which hold every socket
@@ -191,12 +192,14 @@ def run_subscriptions(
         "ENGLOG_WS_MAX_CONNECTIONS_PER_USER": str(10 * max(counts) + 100),
         "ENGLOG_ACCESS_TOKEN_TTL_SECONDS": "3600",
     }
+    # The same websocket settings for both servers, as `englog api` would run.
+    flags = ["--ws-per-message-deflate", str(deflate).lower()]
     with contextlib.ExitStack() as stack:
         api = stack.enter_context(
-            uvicorn_server("graphql-subscriptions", "bench.api_app:create", api_env, log_dir)
+            uvicorn_server("graphql-subscriptions", "bench.api_app:create", api_env, log_dir, flags)
         )
         baseline = stack.enter_context(
-            uvicorn_server("ws-baseline", "bench.ws_baseline:create", env, log_dir)
+            uvicorn_server("ws-baseline", "bench.ws_baseline:create", env, log_dir, flags)
         )
         return runner.run(_measure_all(api, baseline, counts, events))
 
@@ -205,11 +208,14 @@ def _ms(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.1f}"
 
 
-def render_subscriptions(phases: Sequence[SubscriptionPhase], sources: tuple[str, str]) -> str:
+def render_subscriptions(
+    phases: Sequence[SubscriptionPhase], sources: tuple[str, str], *, deflate: bool
+) -> str:
     lines = [
         "",
         f"insightEvents fan-out: one user, {EVENTS} events {SPACING:g} s apart, "
-        f"{CLIENT_PROCESSES} client processes (PostgreSQL: {sources[0]}, Redis: {sources[1]})",
+        f"{CLIENT_PROCESSES} client processes (PostgreSQL: {sources[0]}, Redis: {sources[1]}), "
+        f"permessage-deflate {'on' if deflate else 'off'} on both servers",
         f"{'server':<22}{'subs':>7}{'deliveries':>16}{'p50 ms':>9}{'p99 ms':>9}"
         f"{'max ms':>9}{'RSS/sub KiB':>13}{'CPU us/dlv':>12}{'connect s':>11}",
     ]

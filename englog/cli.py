@@ -85,6 +85,7 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
         ssl_certfile=settings.tls_cert_file,  # HTTPS when both are set (ApiSettings checks)
         ssl_keyfile=settings.tls_key_file,
         ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
+        ws_per_message_deflate=settings.ws_per_message_deflate,
         # Requests in flight at SIGTERM finish (each is cancelled at its timeout anyway);
         # only a client still sending its body after that is cut off.
         timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds) + 5,

@@ -28,6 +28,7 @@ from graph.auth.tokens import TokenService
 from graph.context import AppState
 from graph.errors import is_unavailable
 from graph.events import EventHub
+from graph.fanout import ServerSend
 from graph.gc_policy import GcPolicy
 from graph.grpc_server import WorkerProtocol, requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
@@ -221,6 +222,8 @@ def create_app(settings: ApiSettings) -> Starlette:
                 max_age=600,
             ),
         )
-    # Outermost: every log line written while a request is served carries its id.
+    # Every log line written while a request is served carries its id.
     middleware.insert(0, Middleware(RequestIds))
+    # Outermost: the server's own send of each websocket, for its feeds (graph/fanout.py).
+    middleware.insert(0, Middleware(ServerSend))
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -63,7 +63,12 @@ class AppState:
         from graph.subscriptions import Feeds
         from graph.ws import ConnectionSlots
 
-        self.feeds = Feeds(self.db, self.hub, queue_size=self.hub.queue_size)
+        self.feeds = Feeds(
+            self.db,
+            self.hub,
+            queue_size=self.hub.queue_size,
+            delivered=self.metrics.events_delivered,
+        )
         self.ws_slots = ConnectionSlots(self)
         self.hub.published = self.metrics.events_published
         self.limiter = RateLimiter.from_settings(self.redis, self.settings)

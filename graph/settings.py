@@ -71,6 +71,10 @@ class ApiSettings(BaseSettings):
     ws_connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
     ws_max_subscriptions_per_connection: int = Field(default=20, ge=1)
     ws_max_connections_per_user: int = Field(default=10, ge=1)
+    # permessage-deflate on websockets (`englog api`). Off: live frames are small JSON, a
+    # compressor per socket costs tens of KiB and CPU on every frame, and uncompressed, the
+    # same frame's bytes are built once and written to every socket (graph/fanout.py).
+    ws_per_message_deflate: bool = False
     # What one request may ask for (graph/query_limits.py), and how long it may run.
     max_query_depth: int = Field(default=10, ge=1)
     max_query_aliases: int = Field(default=15, ge=0)

@@ -11,7 +11,8 @@ with the item, which lives as long as some subscription has not taken it.
 On a websocket (graph/ws.py sets the operation's `Delivery`), a live subscription does not
 hand shared items to Strawberry at all: `Direct.frame` gets the shared result and the
 subscription writes `{"id":<its id>,"type":"next","payload":{"data":<shared JSON>}}`
-itself, from its own task, so one slow socket blocks nobody else. Strawberry's per-event
+itself, from its own task, so one slow socket blocks nobody else. While its task waits with
+nothing queued, its feed writes that frame for it without waking it (graph/fanout.py). Strawberry's per-event
 machinery (extension hooks, result handling, JSON encoding) then costs nothing per socket.
 A result with errors takes Strawberry's path, which formats and codes errors; the replay
 of a resumed subscription does too (its items are its own).
@@ -36,6 +37,8 @@ from graphql import ExecutionResult, FieldNode, Node, VariableNode, Visitor, vis
 from graphql.execution import Executor
 from graphql.language import OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from graph.fanout import FastSocket
 
 _RENDERS = "_englog_renders"
 Key = tuple[str, str | None, tuple[tuple[str, str], ...]]
@@ -185,6 +188,10 @@ class Delivery:
     operation_id: str
     # Writes one text frame; False when the socket is gone.
     send_text: Callable[[str], Awaitable[bool]]
+    # The socket's frames written by its feed without a task switch (graph/fanout.py), and
+    # what the handler is told when one was (send_text's bookkeeping). None: not possible.
+    fast: FastSocket | None = None
+    wrote: Callable[[float], None] | None = None  # given time.monotonic() of the writes
     prefix: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -211,6 +218,27 @@ class Direct:
             rendered = shared
         else:
             rendered = shared.result() if shared.done() else await _wait(shared)
+        return self._frame(rendered)
+
+    def frame_now(self, item: object) -> str | None:
+        """The frame, when it needs no waiting: the item's shared execution is done and has
+        no errors. None otherwise (the subscription's task then delivers it)."""
+        shared = self.executor.shared(item)
+        if shared is None:
+            return None
+        if not isinstance(shared, Rendered):
+            if not shared.done() or shared.cancelled() or shared.exception() is not None:
+                return None
+            shared = shared.result()
+        return self._frame(shared)
+
+    async def render(self, item: object) -> None:
+        """Runs (or waits for) the item's shared execution, for frame_now to find it done."""
+        shared = self.executor.shared(item)
+        if shared is not None and not isinstance(shared, Rendered):
+            await _wait(shared)
+
+    def _frame(self, rendered: Rendered) -> str | None:
         fresh = getattr(self.executor.context_value, "fresh_loaders", None)
         if fresh is not None:
             fresh()  # what this event's execution cached is not served to the next one

@@ -19,12 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import event as events
@@ -32,7 +34,8 @@ from graph import sharing
 from graph.context import Info
 from graph.errors import BadUserInput
 from graph.events import EventHub, SlowConsumer, Subscriber, user_channel
-from graph.sharing import share
+from graph.fanout import FrameCache
+from graph.sharing import Direct, share
 
 logger = logging.getLogger("englog.subscriptions")
 
@@ -79,6 +82,58 @@ class Member(Generic[T]):
     overflowed: bool = False
     batches: deque[Batch[T]] = field(default_factory=deque)
     waiter: asyncio.Future[None] | None = None
+    cursor: int = 0  # the last event delivered, by the subscription's task or its feed
+    # Set while the subscription is live on a socket its feed may write to itself; then it
+    # is also in `directs` (its feed's, by shared-execution key: Feed._render).
+    direct: Direct | None = None
+    directs: dict[object, dict[Member[T], None]] = field(default_factory=dict)
+
+    def go_direct(self, writer: Direct | None) -> None:
+        if writer is None or writer.delivery.fast is None:
+            return
+        self.direct = writer
+        self.directs.setdefault(writer.executor.share_key, {})[self] = None
+
+    def leave_direct(self) -> None:
+        direct, self.direct = self.direct, None
+        if direct is not None:
+            members = self.directs.get(direct.executor.share_key)
+            if members is not None:
+                members.pop(self, None)
+                if not members:
+                    del self.directs[direct.executor.share_key]
+
+    def take(self, batch: Batch[T], frames: FrameCache, now: float) -> int:
+        """The feed's hand-over of a batch: written to the socket at once while the
+        subscription's task waits for a batch with none queued, and its socket takes writes
+        (graph/fanout.py); otherwise queued for its task (offer), from the first event that
+        could not be written. The number written."""
+        direct, waiter = self.direct, self.waiter
+        if direct is None or waiter is None or waiter.done() or self.batches:
+            self.offer(batch)
+            return 0
+        fast = direct.delivery.fast
+        assert fast is not None  # go_direct admits only such writers
+        written = 0
+        for index, (event_id, item) in enumerate(batch.items):
+            if event_id <= self.cursor:
+                continue
+            text = frames.text(direct, item)
+            try:
+                sent = text is not None and fast.write(text, frames)
+            except Exception:  # the connection changed under us: the task's path decides
+                logger.debug("direct write failed", exc_info=True)
+                sent = False
+            if not sent:
+                self.offer(Batch(batch.last, batch.items[index:]))
+                break
+            self.cursor = event_id
+            written += 1
+        else:
+            self.cursor = max(self.cursor, batch.last)
+        if written and direct.delivery.wrote is not None:
+            direct.delivery.wrote(now)
+        return written
 
     def offer(self, batch: Batch[T]) -> None:
         if self.overflowed:
@@ -114,7 +169,10 @@ class Feed(Generic[T]):
     user_id: uuid.UUID
     topic: str
     load: Loader[T]
+    delivered: Counter | None = None  # frames written by the feed itself
     members: set[Member[T]] = field(default_factory=set)
+    # The members its task may write to itself, by shared-execution key (Member.go_direct).
+    directs: dict[object, dict[Member[T], None]] = field(default_factory=dict)
     last: int = 0
     ready: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -167,23 +225,45 @@ class Feed(Generic[T]):
             for _, item in items:
                 share(item)
             delivered: Batch[T] = Batch(batch[-1].id, items)
+            await self._render(delivered)
             # No await from here: a member that joins sees either this batch or `last`.
             self.last = delivered.last
-            for member in self.members:
-                member.offer(delivered)
+            frames, now = FrameCache(), time.monotonic()
+            written = sum(member.take(delivered, frames, now) for member in self.members)
+            if written and self.delivered is not None:
+                self.delivered.inc(written)
             if len(batch) < events.MAX_REPLAY:
                 return
+
+    async def _render(self, batch: Batch[T]) -> None:
+        """Runs the shared executions the direct members' frames need (one per distinct
+        operation and event), so that handing the batch over needs no await."""
+        renderers = [next(iter(members)).direct for members in self.directs.values()]
+        for direct in renderers:
+            if direct is None:
+                continue
+            for _, item in batch.items:
+                try:
+                    await direct.render(item)
+                except Exception:  # the task's path reports it, with its error codes
+                    logger.warning("a shared execution failed", exc_info=True)
 
 
 class Feeds:
     """The feeds of this process, by (user, topic); a feed stops with its last member."""
 
     def __init__(
-        self, db: async_sessionmaker[AsyncSession], hub: EventHub, *, queue_size: int
+        self,
+        db: async_sessionmaker[AsyncSession],
+        hub: EventHub,
+        *,
+        queue_size: int,
+        delivered: Counter | None = None,
     ) -> None:
         self.db = db
         self.hub = hub
         self.queue_size = queue_size
+        self.delivered = delivered
         self._feeds: dict[tuple[uuid.UUID, str], Feed[Any]] = {}
 
     def __len__(self) -> int:
@@ -200,12 +280,12 @@ class Feeds:
         key = (user_id, topic)
         feed: Feed[Any] | None = self._feeds.get(key)
         if feed is None:
-            feed = Feed(user_id, topic, load)
+            feed = Feed(user_id, topic, load, self.delivered)
             feed.task = asyncio.create_task(
                 feed.run(self.db, self.hub), name=f"englog-feed-{topic}"
             )
             self._feeds[key] = feed
-        member: Member[T] = Member(self.queue_size)
+        member: Member[T] = Member(self.queue_size, directs=feed.directs)
         feed.members.add(member)
         try:
             await asyncio.shield(feed.ready)
@@ -257,22 +337,28 @@ async def follow(info: Info, *, topic: str, since: str | None, load: Loader[T]) 
             for _, item in await load(state.db, batch):
                 yield item
             last = batch[-1].id
-        # Live: on a websocket, shared items are written to it directly (graph/sharing.py).
+        # Live: on a websocket, shared items are written to it directly (graph/sharing.py),
+        # by the feed itself while this task waits (graph/fanout.py).
         writer = sharing.direct()
-        while True:
-            delivered = await member.get()
-            for event_id, item in delivered.items:
-                if event_id <= last:
-                    continue
-                last = event_id
-                frame = await writer.frame(item) if writer is not None else None
-                if frame is None:
-                    yield item
-                    continue
-                assert writer is not None
-                if not await writer.delivery.send_text(frame):
-                    return  # the socket is gone; its handler is closing the operation
-            last = max(last, delivered.last)
+        member.cursor = last
+        member.go_direct(writer)
+        try:
+            while True:
+                delivered = await member.get()
+                for event_id, item in delivered.items:
+                    if event_id <= member.cursor:
+                        continue
+                    member.cursor = event_id
+                    frame = await writer.frame(item) if writer is not None else None
+                    if frame is None:
+                        yield item
+                        continue
+                    assert writer is not None
+                    if not await writer.delivery.send_text(frame):
+                        return  # the socket is gone; its handler is closing the operation
+                member.cursor = max(member.cursor, delivered.last)
+        finally:
+            member.leave_direct()
 
 
 async def _next_wake(live: Subscriber, topic: str) -> None:

@@ -58,6 +58,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import Unauthenticated, classify_message
+from graph.fanout import FastSocket
 from graph.sharing import Delivery
 from graph.subscriptions import stop_task
 
@@ -300,6 +301,11 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.watchers: list[asyncio.Task[None]] = []
         self.closing = False
         self.last_sent = time.monotonic()  # a frame out keeps the socket alive: no ping due
+        # Where feeds write this socket's live frames themselves (graph/fanout.py), if they can.
+        adapter = self.websocket
+        self.fast = (
+            FastSocket.of(adapter.ws.scope) if isinstance(adapter, ASGIWebSocketAdapter) else None
+        )
 
     # Strawberry reads `self.context` wherever it needs one. Inside an operation's task that
     # is the operation's own copy, so concurrent operations never share DataLoaders.
@@ -326,7 +332,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         context = dataclasses.replace(self.connection_context, _user_id=None)
         _operation_context.set(context)  # this task's own: run_operation is its top level
         # Live shared events are written straight to the socket (graph/sharing.py).
-        Delivery(operation.id, self.send_text).activate()
+        Delivery(operation.id, self.send_text, fast=self.fast, wrote=self.wrote).activate()
         subscriptions = self.connection_context.state.metrics.subscriptions
         subscriptions.inc()
         try:
@@ -351,6 +357,10 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await super().send_message(message)
         if message["type"] == "next":
             self.connection_context.state.metrics.events_delivered.inc()
+
+    def wrote(self, at: float) -> None:
+        """A feed wrote frames of this socket itself at `at` (graph/fanout.py)."""
+        self.last_sent = at
 
     async def send_text(self, frame: str) -> bool:
         """Writes a frame built elsewhere (graph/sharing.py); False when the socket is gone."""

@@ -111,3 +111,17 @@ async def test_events_missed_while_redis_restarts_are_recovered_from_postgresql(
                 assert titles == ["during 1", "during 2", "after"]
     finally:
         redis.stop()
+
+
+async def test_englog_api_offers_no_websocket_compression_unless_configured(
+    launcher: Launcher,
+) -> None:
+    plain = await launcher.api(name="api-plain")
+    compressing = await launcher.api({"ENGLOG_WS_PER_MESSAGE_DEFLATE": "true"}, name="api-deflate")
+    negotiated = []
+    for api in (plain, compressing):
+        async with httpx.AsyncClient(base_url=api.base_url) as client:
+            account = await Api(client).sign_up()
+        async with graphql_ws(ws_url(api.base_url), account.access_token) as socket_:
+            negotiated.append([extension.name for extension in socket_.protocol.extensions])
+    assert negotiated == [[], ["permessage-deflate"]]

@@ -35,11 +35,18 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def live_server(settings: ApiSettings) -> AsyncIterator[LiveServer]:
+async def live_server(settings: ApiSettings, *, deflate: bool = True) -> AsyncIterator[LiveServer]:
+    """The app on a real uvicorn; `deflate`: permessage-deflate offered (uvicorn's default;
+    `englog api` turns it off, ENGLOG_WS_PER_MESSAGE_DEFLATE)."""
     port = free_port()
     application = create_app(settings)
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, lifespan="on", log_level="warning"
+        application,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_level="warning",
+        ws_per_message_deflate=deflate,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

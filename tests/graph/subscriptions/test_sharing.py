@@ -10,23 +10,30 @@ from collections import Counter
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
+import httpx
 import pytest
 import strawberry
 from strawberry.types import ExecutionResult
 from websockets.asyncio.client import ClientConnection
+from websockets.frames import Frame, Opcode
 
 from db.queries import event as events
-from graph import sharing
-from tests.factories import Account, Api
-from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, subscribe
+from graph import fanout, sharing
+from tests.factories import Account, Api, make_settings
+from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, live_server, subscribe
 from tests.graph.subscriptions.test_events import CREATE, ENTRY_EVENTS, create_entry
 
 TITLES = "subscription { logEntryEvents { cursor entry { title } } }"
 
 
-async def wait_for_members(server: LiveServer, user_id: uuid.UUID, count: int) -> None:
+async def wait_for_members(
+    server: LiveServer, user_id: uuid.UUID, count: int, *, live: bool = False
+) -> None:
+    """Until `count` subscriptions joined the feed (with `live`: and wait, live, for events
+    their feed may write itself)."""
     for _ in range(250):
-        if len(server.state.feeds.members(user_id, events.LOG_ENTRY)) == count:
+        members = server.state.feeds.members(user_id, events.LOG_ENTRY)
+        if len(members) == count and (not live or all(m.direct for m in members)):
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{count} subscriptions did not join the feed")
@@ -73,7 +80,7 @@ def log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def direct_frames(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The frames live subscriptions wrote to their sockets themselves."""
     frames: list[str] = []
-    original = sharing.Direct.frame
+    original, original_now = sharing.Direct.frame, sharing.Direct.frame_now
 
     async def recorded(self: sharing.Direct, item: object) -> str | None:
         frame = await original(self, item)
@@ -81,8 +88,31 @@ def direct_frames(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             frames.append(frame)
         return frame
 
+    def recorded_now(self: sharing.Direct, item: object) -> str | None:
+        frame = original_now(self, item)
+        if frame is not None:
+            frames.append(frame)
+        return frame
+
     monkeypatch.setattr(sharing.Direct, "frame", recorded)
+    monkeypatch.setattr(sharing.Direct, "frame_now", recorded_now)
     return frames
+
+
+@pytest.fixture
+def feed_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The frames feeds wrote to sockets themselves, without waking a subscription's task."""
+    written: list[str] = []
+    original = fanout.FastSocket.write
+
+    def recorded(self: fanout.FastSocket, text: str, frames: fanout.FrameCache) -> bool:
+        sent = original(self, text, frames)
+        if sent:
+            written.append(text)
+        return sent
+
+    monkeypatch.setattr(fanout.FastSocket, "write", recorded)
+    return written
 
 
 async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
@@ -91,6 +121,7 @@ async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
     executions: Counter[str],
     log_reads: list[int],
     direct_frames: list[str],
+    feed_writes: list[str],
 ) -> None:
     account = await http.sign_up()
     user_id = uuid.UUID(account.user_id)
@@ -101,7 +132,7 @@ async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
         ]
         for socket_ in opened:
             await subscribe(socket_, TITLES)
-        await wait_for_members(server, user_id, 6)
+        await wait_for_members(server, user_id, 6, live=True)
         assert len(server.state.feeds) == 1
         log_reads.clear()
         entry_id = await create_entry(http, account, "shared")
@@ -114,7 +145,56 @@ async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
     assert executions[TITLES] == 1
     assert len(log_reads) == 1  # the feed's, not one per socket
     assert sorted(direct_frames) == sorted(frames)  # written directly, not through Strawberry
+    assert sorted(feed_writes) == sorted(frames)  # by the feed, no task woken per socket
     assert entry_id
+
+
+async def test_without_compression_a_feed_writes_one_frames_bytes_to_every_socket(
+    database_url: str, redis_url: str, feed_writes: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serialised: list[bytes] = []
+    original = fanout.FrameCache.frame
+
+    def recorded(self: fanout.FrameCache, text: str) -> bytes:
+        frame = original(self, text)
+        serialised.append(frame)
+        return frame
+
+    monkeypatch.setattr(fanout.FrameCache, "frame", recorded)
+    settings = make_settings(database_url, redis_url)
+    async with (
+        live_server(settings, deflate=False) as server,
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
+        http = Api(client)
+        account = await http.sign_up()
+        async with contextlib.AsyncExitStack() as stack:
+            opened = [
+                await stack.enter_async_context(graphql_ws(server.ws_url, account.access_token))
+                for _ in range(3)
+            ]
+            for socket_ in opened:
+                assert socket_.protocol.extensions == []  # nothing negotiated
+                await subscribe(socket_, TITLES)
+            await wait_for_members(server, uuid.UUID(account.user_id), 3, live=True)
+            await create_entry(http, account, "uncompressed")
+            frames = [await raw_next(socket_) for socket_ in opened]
+
+    titles = [json.loads(frame)["payload"]["data"]["logEntryEvents"]["entry"] for frame in frames]
+    assert titles == [{"title": "uncompressed"}] * 3
+    assert sorted(feed_writes) == sorted(frames)
+    # Each socket's frame is the serialised text, as the client read it.
+    assert sorted(serialised) == sorted(
+        Frame(Opcode.TEXT, frame.encode()).serialize(mask=False, extensions=[]) for frame in frames
+    )
+
+
+def test_only_uvicorns_sansio_websockets_are_written_by_feeds() -> None:
+    async def send(message: Any) -> None:
+        return None
+
+    assert fanout.FastSocket.of({"type": "websocket"}) is None
+    assert fanout.FastSocket.of({"type": "websocket", fanout.SERVER_SEND: send}) is None
 
 
 async def test_distinct_selections_execute_apart_and_since_does_not_split_a_share(
