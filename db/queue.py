@@ -453,12 +453,11 @@ async def queue_depth(session: AsyncSession) -> dict[tuple[str, str], int]:
     return {(status, kind): count for status, kind, count in await session.execute(query)}
 
 
-async def delete_finished(session: AsyncSession, *, older_than: timedelta) -> int:
-    """Deletes tasks that succeeded more than `older_than` ago; failed and dead ones stay."""
-    statement = sa.delete(Task).where(
-        _status_is(TaskStatus.SUCCEEDED),
-        col(Task.updated_at) < sa.func.now() - sa.literal(older_than, sa.Interval()),
-    )
+async def delete_finished(session: AsyncSession, *, before: datetime) -> int:
+    """Deletes finished tasks (succeeded, failed, dead) last changed before `before`; queued
+    and leased ones stay whatever their age. The scheduler's clean-up (30 days)."""
+    finished = [TaskStatus.SUCCEEDED.value, TaskStatus.FAILED.value, TaskStatus.DEAD.value]
+    statement = sa.delete(Task).where(col(Task.status).in_(finished), col(Task.updated_at) < before)
     result = cast(CursorResult[Any], await session.execute(_unsynchronised(statement)))
     return result.rowcount
 

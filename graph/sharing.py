@@ -12,8 +12,9 @@ On a websocket (graph/ws.py sets the operation's `Delivery`), a live subscriptio
 hand shared items to Strawberry at all: `Direct.frame` gets the shared result and the
 subscription writes `{"id":<its id>,"type":"next","payload":{"data":<shared JSON>}}`
 itself, from its own task, so one slow socket blocks nobody else. While its task waits with
-nothing queued, its feed writes that frame for it without waking it (graph/fanout.py). Strawberry's per-event
-machinery (extension hooks, result handling, JSON encoding) then costs nothing per socket.
+nothing queued, its feed writes that frame for it without waking it (graph/fanout.py).
+Strawberry's per-event machinery (extension hooks, result handling, JSON encoding) then
+costs nothing per socket.
 A result with errors takes Strawberry's path, which formats and codes errors; the replay
 of a resumed subscription does too (its items are its own).
 

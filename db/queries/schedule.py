@@ -8,7 +8,7 @@ that does it, so it is done at most once per user and period (see db/models/noti
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -19,8 +19,8 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import LogEntry, RefreshToken, ScheduleRun, Task, User
-from db.models.enums import TaskStatus
+from db import queue
+from db.models import LogEntry, RefreshToken, ScheduleRun, User
 
 WEEKLY_REPORT = "WEEKLY_REPORT"
 DAILY_SUMMARY = "DAILY_SUMMARY"
@@ -28,11 +28,6 @@ LOGGING_REMINDER = "LOGGING_REMINDER"
 REQUESTED = "REQUESTED"  # an insight was requested
 NOTIFIED = "NOTIFIED"  # a reminder was sent
 SKIPPED = "SKIPPED"  # nothing was needed (no entries to report on, or some logged already)
-FINISHED_TASK_STATUSES = (
-    TaskStatus.SUCCEEDED.value,
-    TaskStatus.FAILED.value,
-    TaskStatus.DEAD.value,
-)
 
 
 def _clock_time(value: object) -> time | None:
@@ -209,18 +204,15 @@ async def clean_up(
     now: datetime,
     task_age: timedelta,
     run_age: timedelta,
-    statuses: Collection[str] = FINISHED_TASK_STATUSES,
 ) -> Cleanup:
     """Deletes finished tasks last changed before `now - task_age`, refresh-token records
     past their expiry (a token past it is refused whatever its record says), and schedule
     runs older than `run_age` (only the current periods' runs are ever looked up)."""
-    tasks = sa.delete(Task).where(
-        col(Task.status).in_(list(statuses)), col(Task.updated_at) < now - task_age
-    )
+    tasks = await queue.delete_finished(session, before=now - task_age)
     tokens = sa.delete(RefreshToken).where(col(RefreshToken.expires_at) < now)
     runs = sa.delete(ScheduleRun).where(col(ScheduleRun.ran_at) < now - run_age)
     counts = [
         cast(CursorResult[Any], await session.execute(statement)).rowcount
-        for statement in (tasks, tokens, runs)
+        for statement in (tokens, runs)
     ]
-    return Cleanup(*counts)
+    return Cleanup(tasks, *counts)

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -483,7 +484,7 @@ async def test_queue_depth_counts_tasks_by_status_and_kind(sessions: Sessions) -
         }
 
 
-async def test_delete_finished_removes_only_old_succeeded_tasks(
+async def test_delete_finished_removes_only_old_finished_tasks(
     sessions: Sessions, db: asyncpg.Connection
 ) -> None:
     for kind in ("old", "recent", "dead", "failed", "queued"):
@@ -499,15 +500,11 @@ async def test_delete_finished_removes_only_old_succeeded_tasks(
     )
 
     async with sessions.begin() as session:
-        assert await delete_finished(session, older_than=timedelta(days=1)) == 1
+        now: datetime = (await session.execute(sa.select(sa.func.now()))).scalar_one()
+        assert await delete_finished(session, before=now - timedelta(days=1)) == 3
 
     remaining = await db.fetch("SELECT kind, status FROM task ORDER BY kind")
-    assert [tuple(task) for task in remaining] == [
-        ("dead", "dead"),
-        ("failed", "failed"),
-        ("queued", "queued"),
-        ("recent", "succeeded"),
-    ]
+    assert [tuple(task) for task in remaining] == [("queued", "queued"), ("recent", "succeeded")]
 
 
 async def wakeup_backends(db: asyncpg.Connection) -> list[int]:
