@@ -12,6 +12,7 @@ import contextlib
 import email.policy
 import logging
 import mailbox
+import re
 import ssl
 import unicodedata
 from email.headerregistry import Address
@@ -56,17 +57,32 @@ def parse_mailbox(value: str) -> Address:
     return address
 
 
+_MESSAGE_KEY = re.compile(r"[A-Za-z0-9-]{1,64}")  # a task id: nothing a header could misread
+
+
 def compose_message(
-    *, sender: Address, recipient: Address, subject: str, text: str, html: str
+    *,
+    sender: Address,
+    recipient: Address,
+    subject: str,
+    text: str,
+    html: str,
+    key: str | None = None,
 ) -> EmailMessage:
     """The message as sent: text/plain alone, or multipart/alternative with text/plain then
-    text/html (clients show the last part they can render). UTF-8 throughout."""
+    text/html (clients show the last part they can render). UTF-8 throughout.
+
+    With a `key` (the task's id), the Message-ID is the same on every attempt: a message
+    sent twice (the server took it, but its answer was lost) is recognisably one message."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.domain)
+    stable = key is not None and _MESSAGE_KEY.fullmatch(key) is not None
+    message["Message-ID"] = (
+        f"<englog.{key}@{sender.domain}>" if stable else make_msgid(domain=sender.domain)
+    )
     message.set_content(text, charset="utf-8")
     if html:
         message.add_alternative(html, subtype="html", charset="utf-8")

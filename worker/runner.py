@@ -81,7 +81,7 @@ def build_runner(llm: OllamaLLM | None, *, mailer: Mailer | None = None) -> Runn
                 suggested_skills=list(suggestion.skills),
             )
         if task.email is not None and mailer is not None:
-            await run_send_email(email_job(task.email), mailer=mailer)
+            await run_send_email(email_job(task.email), mailer=mailer, key=task.task_id)
             return pb.Success(model="")  # no model wrote it; the API needs nothing back
         raise TaskFailed(f"this worker cannot run {task.kind!r}", retryable=False)
 

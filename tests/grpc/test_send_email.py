@@ -129,6 +129,8 @@ async def test_a_worker_with_smtp_sends_the_email_and_the_task_succeeds(
         USER,
     )
     message = received.message
+    # The same on every attempt of the task: a message sent twice is recognisably one.
+    assert message["Message-ID"] == f"<englog.{task_id}@englog.test>"
     assert (message["From"], message["To"], message["Subject"]) == (
         "EngLog <noreply@englog.test>",
         "zoe@example.org",

@@ -19,7 +19,14 @@ import pytest
 from englog.certs import write_certificates
 from tests.fakes.smtp import SmtpServer, closed_port
 from worker.jobs import EmailJob, TaskFailed
-from worker.mail import DEV_SENDER, MailboxMailer, SmtpMailer, mailer_for
+from worker.mail import (
+    DEV_SENDER,
+    MailboxMailer,
+    SmtpMailer,
+    compose_message,
+    mailer_for,
+    parse_mailbox,
+)
 from worker.settings import WorkerSettings
 from worker.tasks.send_email import run_send_email
 
@@ -285,3 +292,19 @@ async def test_the_mailbox_file_gets_each_email_as_mbox_and_a_log_line(
 def test_a_worker_without_smtp_host_or_mailbox_has_no_mailer() -> None:
     assert mailer_for(WorkerSettings()) is None
     assert isinstance(mailer_for(smtp_settings(None)), SmtpMailer)
+
+
+def test_a_keyed_message_has_the_same_message_id_on_every_attempt() -> None:
+    sender, recipient = parse_mailbox(SENDER), parse_mailbox("zoe@example.org")
+
+    def compose(key: str | None) -> str:
+        message = compose_message(
+            sender=sender, recipient=recipient, subject="s", text="t", html="", key=key
+        )
+        return str(message["Message-ID"])
+
+    key = "0b6f1c9e-5d7a-4f3e-9b1a-2c8d4e6f7a90"
+    assert compose(key) == compose(key) == f"<englog.{key}@englog.test>"
+    # Without a key, or with one a header could misread, a fresh id each time.
+    assert compose(None) != compose(None)
+    assert "evil" not in compose("x>\r\nBcc: evil@example.org")

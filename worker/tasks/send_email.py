@@ -6,8 +6,9 @@ from worker.jobs import EmailJob, TaskFailed
 from worker.mail import Mailer, compose_message, has_control_characters, parse_mailbox
 
 
-async def run_send_email(job: EmailJob, *, mailer: Mailer) -> str:
-    """Sends the job's e-mail; its Message-ID. A recipient or subject that would forge
+async def run_send_email(job: EmailJob, *, mailer: Mailer, key: str | None = None) -> str:
+    """Sends the job's e-mail; its Message-ID (stable across attempts when `key`, the task's
+    id, is given: worker/mail.py compose_message). A recipient or subject that would forge
     headers (CR/LF), or a recipient that is not one address, fails for good before anything
     is sent; the mailer's TaskFailed says whether a failed delivery may be retried."""
     try:
@@ -27,6 +28,7 @@ async def run_send_email(job: EmailJob, *, mailer: Mailer) -> str:
         subject=job.subject,
         text=job.text,
         html=job.html,
+        key=key,
     )
     await mailer.send(message, recipient=recipient.addr_spec)
     return str(message["Message-ID"])
