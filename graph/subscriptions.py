@@ -109,11 +109,10 @@ class Member(Generic[T]):
         (graph/fanout.py); otherwise queued for its task (offer), from the first event that
         could not be written. The number written."""
         direct, waiter = self.direct, self.waiter
-        if direct is None or waiter is None or waiter.done() or self.batches:
-            self.offer(batch)
+        fast = direct.delivery.fast if direct is not None else None
+        if direct is None or fast is None or waiter is None or waiter.done() or self.batches:
+            self.offer(batch)  # (fast is None once the operation was completed: graph/ws.py)
             return 0
-        fast = direct.delivery.fast
-        assert fast is not None  # go_direct admits only such writers
         written = 0
         for index, (event_id, item) in enumerate(batch.items):
             if event_id <= self.cursor:

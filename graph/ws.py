@@ -306,6 +306,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.fast = (
             FastSocket.of(adapter.ws.scope) if isinstance(adapter, ASGIWebSocketAdapter) else None
         )
+        self.deliveries: dict[str, Delivery] = {}  # of the running operations, by id
 
     # Strawberry reads `self.context` wherever it needs one. Inside an operation's task that
     # is the operation's own copy, so concurrent operations never share DataLoaders.
@@ -332,13 +333,26 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         context = dataclasses.replace(self.connection_context, _user_id=None)
         _operation_context.set(context)  # this task's own: run_operation is its top level
         # Live shared events are written straight to the socket (graph/sharing.py).
-        Delivery(operation.id, self.send_text, fast=self.fast, wrote=self.wrote).activate()
+        delivery = Delivery(operation.id, self.send_text, fast=self.fast, wrote=self.wrote)
+        delivery.activate()
+        self.deliveries[operation.id] = delivery
         subscriptions = self.connection_context.state.metrics.subscriptions
         subscriptions.inc()
         try:
             await super().run_operation(operation)
         finally:
             subscriptions.dec()
+            if self.deliveries.get(operation.id) is delivery:
+                del self.deliveries[operation.id]
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        # The client completed it (or the handler ends it): no frame of it may go out from
+        # here on. Its task is cancelled but runs later; until then its feed must not write
+        # for it (graph/fanout.py), so its delivery loses the direct path at once.
+        delivery = self.deliveries.pop(operation_id, None)
+        if delivery is not None:
+            delivery.fast = None
+        await super().cleanup_operation(operation_id)
 
     async def send_message(self, message: Message) -> None:
         context = _operation_context.get()

@@ -324,3 +324,39 @@ async def test_items_not_marked_shared_execute_for_each_subscription() -> None:
     query = "subscription { items { loud } }"
     assert await _all(schema, query, {}) == await _all(schema, query, {})
     assert calls == ["good", "good"]
+
+
+async def test_a_completed_operation_gets_no_frame_from_its_feed(
+    server: LiveServer, http: Api, feed_writes: list[str]
+) -> None:
+    account = await http.sign_up()
+    async with graphql_ws(server.ws_url, account.access_token) as socket_:
+        kept = await subscribe(socket_, TITLES)
+        completed = await subscribe(socket_, TITLES)
+        user_id = uuid.UUID(account.user_id)
+        await wait_for_members(server, user_id, 2, live=True)
+        deliveries = {
+            member.direct.delivery.operation_id: member.direct.delivery
+            for member in server.state.feeds.members(user_id, events.LOG_ENTRY)
+            if member.direct is not None
+        }
+
+        await socket_.send(json.dumps({"id": completed.id, "type": "complete"}))
+        # The complete takes the operation off its feed's direct path at once, before its
+        # cancelled task has run: no event after it can be written for it.
+        for _ in range(250):
+            if deliveries[completed.id].fast is None:
+                break
+            await asyncio.sleep(0.02)
+        assert deliveries[completed.id].fast is None
+        assert deliveries[kept.id].fast is not None
+        await create_entry(http, account, "after the complete")
+
+        frame = json.loads(await raw_next(socket_))
+        assert frame["id"] == kept.id
+        assert frame["payload"]["data"]["logEntryEvents"]["entry"] == {
+            "title": "after the complete"
+        }
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(socket_.recv(), 0.5)
+    assert [json.loads(text)["id"] for text in feed_writes] == [kept.id]
