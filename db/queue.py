@@ -34,6 +34,9 @@ from db.queue_listen import TaskWakeups as TaskWakeups
 from englog import tracing
 
 DEFAULT_MAX_ATTEMPTS = 5
+# A failed attempt's back-off before the next, in seconds (`fail`): its base and its cap.
+DEFAULT_BASE_DELAY = 2.0
+DEFAULT_MAX_DELAY = 300.0
 TRACE_CONTEXT = "trace_context"  # the payload key of the trace a task belongs to
 LEASE_EXPIRED = "lease expired"
 # 2**62 seconds is beyond any max_delay; the cap keeps power() far from overflowing.
@@ -263,8 +266,8 @@ async def fail(
     lease_token: uuid.UUID,
     error: str,
     retryable: bool,
-    base_delay: float = 2.0,
-    max_delay: float = 300.0,
+    base_delay: float = DEFAULT_BASE_DELAY,
+    max_delay: float = DEFAULT_MAX_DELAY,
 ) -> str | None:
     """Records a failed attempt of the current lease; returns the new status (None: not the lease).
 

@@ -153,26 +153,29 @@ def create_app(settings: ApiSettings) -> Starlette:
                 collector = asyncio.create_task(
                     GcPolicy(settings.gc_freeze_seconds, settings.gc_full_collect_seconds).run()
                 )
-                scheduler = Scheduler(
-                    db=state.db,
-                    hub=state.hub,
-                    dsn=asyncpg_dsn(settings.database_url),
-                    interval_seconds=settings.scheduler_interval_seconds,
-                    metrics=metrics,
+                scheduler = (
+                    Scheduler(
+                        db=state.db,
+                        hub=state.hub,
+                        dsn=asyncpg_dsn(settings.database_url),
+                        interval_seconds=settings.scheduler_interval_seconds,
+                        metrics=metrics,
+                    )
+                    if settings.scheduler
+                    else None
                 )
-                scheduling = asyncio.create_task(scheduler.run()) if settings.scheduler else None
+                scheduling = asyncio.create_task(scheduler.run()) if scheduler else None
                 try:
                     app.state.englog = state  # for operators and tests; requests use the scope
-                    app.state.scheduler = scheduler
                     yield {"englog": state}
                 finally:
                     sweeper.cancel()
                     collector.cancel()
-                    if scheduling is not None:
+                    if scheduler is not None and scheduling is not None:
                         scheduling.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
                             await scheduling
-                    await scheduler.close()  # the lock is free for another process at once
+                        await scheduler.close()  # the lock is free for another process at once
         finally:
             await state.ws_slots.close()
             await state.hub.close()

@@ -383,7 +383,9 @@ class WorkerService:
                 if accepted:
                     await _apply_success(session, task.kind, task.payload, request.success)
             elif request.failure is not None:
-                base_delay, max_delay = RETRY_DELAYS.get(task.kind, (2.0, 300.0))
+                base_delay, max_delay = RETRY_DELAYS.get(
+                    task.kind, (queue.DEFAULT_BASE_DELAY, queue.DEFAULT_MAX_DELAY)
+                )
                 status = await queue.fail(
                     session,
                     task_id=task_id,

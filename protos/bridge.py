@@ -22,6 +22,9 @@ SESSION_METADATA = "x-englog-session"
 # The task kind of an e-mail (Task.email): the API enqueues it, workers that can send mail
 # ask for it. Here, because both sides import this module and neither imports the other.
 SEND_EMAIL = "send_email"
+# The model named in a Success written by the worker's built-in summariser, not an LLM: the
+# API tells the user so (its e-mails).
+BUILTIN_MODEL = "builtin"
 
 Metadata = Sequence[tuple[str, str]]
 

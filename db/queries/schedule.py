@@ -40,6 +40,11 @@ def _clock_time(value: object) -> time | None:
     return parsed.replace(second=0, microsecond=0, tzinfo=None)
 
 
+def clock_text(value: time | None) -> str | None:
+    """A wall-clock time as stored and shown: HH:MM; None stays None (off)."""
+    return value.strftime("%H:%M") if value is not None else None
+
+
 @dataclass(frozen=True)
 class Preferences:
     """A user's schedule and notification choices; times are wall-clock times in the user's
@@ -62,14 +67,11 @@ class Preferences:
         )
 
     def to_json(self) -> dict[str, Any]:
-        def clock(value: time | None) -> str | None:
-            return value.strftime("%H:%M") if value is not None else None
-
         return {
             "weekly_report": self.weekly_report,
-            "daily_summary_at": clock(self.daily_summary_at),
+            "daily_summary_at": clock_text(self.daily_summary_at),
             "email": self.email,
-            "reminder_at": clock(self.reminder_at),
+            "reminder_at": clock_text(self.reminder_at),
         }
 
 

@@ -21,9 +21,8 @@ from db.models import Insight, User
 from db.queries import user as users
 from db.queries.schedule import Preferences
 from db.queue import enqueue
-from protos.bridge import SEND_EMAIL
+from protos.bridge import BUILTIN_MODEL, SEND_EMAIL
 
-BUILTIN_MODEL = "builtin"
 KIND_NAMES = {
     "DAILY_SUMMARY": "daily summary",
     "WEEKLY_REPORT": "weekly report",
@@ -73,6 +72,17 @@ def format_period(start: date, end: date) -> str:
     return f"{start.day} {start:%B %Y} – {end.day} {end:%B %Y}"
 
 
+def _footer(*lines: str) -> tuple[str, str]:
+    """The signature block after the message: as text, and as HTML."""
+    text = "-- \n" + "".join(f"{line}\n" for line in lines)
+    page = (
+        '<hr><p style="color: #666; font-size: smaller">'
+        + "<br>".join(html.escape(line) for line in lines)
+        + "</p>\n"
+    )
+    return text, page
+
+
 def _page(title: str, body: str) -> str:
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
@@ -91,15 +101,14 @@ def insight_email(*, user: User, insight: Insight) -> Email:
         origin = f"Written by the language model {insight.model} on your EngLog server."
     content = (insight.content or "").strip()
     greeting = f"Hi {user.first_name},"
-    lead = f"your {kind} for {period} is ready."
-    text = f"{greeting}\n\n{lead[0].upper()}{lead[1:]}\n\n{content}\n\n-- \n{origin}\n{WHY}\n"
-    body = (
-        f"<p>{html.escape(greeting)}</p>\n<p>{html.escape(lead[0].upper() + lead[1:])}</p>\n"
-        f"{render_markdown(content)}"
-        f'<hr><p style="color: #666; font-size: smaller">{html.escape(origin)}<br>'
-        f"{html.escape(WHY)}</p>\n"
-    )
     subject = f"Your {kind} for {period}"
+    lead = f"{subject} is ready."
+    footer_text, footer_html = _footer(origin, WHY)
+    text = f"{greeting}\n\n{lead}\n\n{content}\n\n{footer_text}"
+    body = (
+        f"<p>{html.escape(greeting)}</p>\n<p>{html.escape(lead)}</p>\n"
+        f"{render_markdown(content)}{footer_html}"
+    )
     return Email(to=user.email, subject=subject, text=text, html=_page(subject, body))
 
 
@@ -115,11 +124,9 @@ def reminder_text(day: date) -> tuple[str, str]:
 def reminder_email(*, to: str, first_name: str, day: date) -> Email:
     title, body = reminder_text(day)
     greeting = f"Hi {first_name},"
-    text = f"{greeting}\n\n{body}\n\n-- \n{WHY}\n"
-    page = (
-        f"<p>{html.escape(greeting)}</p>\n<p>{html.escape(body)}</p>\n"
-        f'<hr><p style="color: #666; font-size: smaller">{html.escape(WHY)}</p>\n'
-    )
+    footer_text, footer_html = _footer(WHY)
+    text = f"{greeting}\n\n{body}\n\n{footer_text}"
+    page = f"<p>{html.escape(greeting)}</p>\n<p>{html.escape(body)}</p>\n{footer_html}"
     return Email(to=to, subject=title, text=text, html=_page(title, page))
 
 

@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 from enum import Enum
 
 import strawberry
 
 from db.models import Notification as NotificationRow
 from db.queries.schedule import Preferences as PreferencesData
-
-
-def _clock(value: time | None) -> str | None:
-    return value.strftime("%H:%M") if value is not None else None
+from db.queries.schedule import clock_text
 
 
 @strawberry.type(
@@ -39,9 +36,9 @@ class Preferences:
     def from_data(cls, data: PreferencesData) -> Preferences:
         return cls(
             weekly_report=data.weekly_report,
-            daily_summary_time=_clock(data.daily_summary_at),
+            daily_summary_time=clock_text(data.daily_summary_at),
             email=data.email,
-            reminder_time=_clock(data.reminder_at),
+            reminder_time=clock_text(data.reminder_at),
         )
 
 

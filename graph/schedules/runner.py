@@ -92,7 +92,7 @@ class Scheduler:
             try:
                 await self.step()
             except Exception as exc:  # the database may be away: try again next round
-                if is_unavailable(exc) or isinstance(exc, OSError | asyncpg.PostgresError):
+                if is_unavailable(exc):
                     logger.warning("scheduler: the database is unavailable (%r)", exc)
                 else:
                     logger.exception("scheduler round failed")
