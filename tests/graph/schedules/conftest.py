@@ -14,6 +14,7 @@ from db.engine import asyncpg_dsn
 from graph.context import AppState
 from graph.schedules.runner import Scheduler
 from tests.factories import Account, Api
+from tests.graph.auth.test_accounts import connect
 
 UPDATE_PREFERENCES = """
 mutation($input: UpdatePreferencesInput!) {
@@ -50,11 +51,8 @@ async def scheduler(app_state: AppState, database_url: str) -> AsyncIterator[Sch
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 async def scheduled_account(

@@ -10,10 +10,10 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from db.engine import asyncpg_dsn
 from graph.schedules.runner import Scheduler
 from tests.factories import Account, Api
-from tests.graph.schedules.conftest import scheduled_account, utc
+from tests.graph.auth.test_accounts import connect
+from tests.graph.schedules.conftest import make_scheduler, scheduled_account, utc
 from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, subscribe
 from tests.graph.subscriptions.test_events import numsub
 
@@ -28,21 +28,13 @@ SILENCE = 0.5  # how long a socket that must receive nothing is watched
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture
 async def scheduler(server: LiveServer, database_url: str) -> AsyncIterator[Scheduler]:
-    made = Scheduler(
-        db=server.state.db,
-        hub=server.state.hub,
-        dsn=asyncpg_dsn(database_url),
-        interval_seconds=0.1,
-    )
+    made = make_scheduler(server.state, database_url)  # on the live server's app
     try:
         yield made
     finally:
