@@ -18,7 +18,7 @@ from strawberry.types import Info as StrawberryInfo
 from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import Claims, TokenService
-from graph.errors import Unauthenticated
+from graph.errors import AppError, ServiceUnavailable, Unauthenticated
 from graph.events import EventHub
 from graph.limits import RateLimiter
 from graph.prometheus import ApiMetrics
@@ -77,9 +77,9 @@ class AppState:
             self.is_revoked = self.denylist.is_revoked
 
     async def revoked_sessions(self, claims: Sequence[Claims]) -> list[bool]:
-        """Whether each token's session is revoked, failing open: an unavailable denylist
-        (neither Redis nor PostgreSQL answering) does not cut users off, and the tokens still
-        expire on time. The denylist answers them all in one look-up."""
+        """Whether each token's session is revoked, in one denylist look-up. It never fails
+        open: when neither Redis nor PostgreSQL can answer it raises ServiceUnavailable, and
+        the caller refuses (the tokens are not taken as valid)."""
         if self.is_revoked is None:
             return [False] * len(claims)
         try:
@@ -89,14 +89,14 @@ class AppState:
                 )
                 return [c.family_id in gone for c in claims]
             return [await self.is_revoked(c) for c in claims]  # a replacement (tests)
-        except Exception:
-            logger.warning(
-                "token revocation check failed; treating the tokens as valid", exc_info=True
-            )
-            return [False] * len(claims)
+        except Exception as exc:
+            logger.warning("token revocation cannot be checked; refusing (%r)", exc)
+            raise ServiceUnavailable(
+                "Sessions cannot be checked right now; try again shortly", retryAfter=1
+            ) from None
 
     async def revoked(self, claims: Claims) -> bool:
-        """`is_revoked`, failing open (as `revoked_sessions`)."""
+        """`revoked_sessions` of one token."""
         return (await self.revoked_sessions([claims]))[0]
 
 
@@ -109,6 +109,8 @@ class Context:
     _user_id: uuid.UUID | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
     _revoked: bool = field(default=False, init=False, repr=False)
+    # Why the token's session could not be checked (the check refuses: never fails open).
+    _unchecked: AppError | None = field(default=None, init=False, repr=False)
 
     @property
     def db(self) -> async_sessionmaker[AsyncSession]:
@@ -142,7 +144,12 @@ class Context:
             claims = self._claims()
         except Unauthenticated:
             return  # answered when (if) a resolver asks for the user
-        if await self.state.revoked(claims):
+        try:
+            revoked = await self.state.revoked(claims)
+        except ServiceUnavailable as exc:
+            self._unchecked = exc  # answered, coded, when (if) a resolver asks for the user
+            return
+        if revoked:
             self._revoked = True
         else:
             self._user_id = claims.user_id
@@ -156,6 +163,8 @@ class Context:
         """The authenticated user; UNAUTHENTICATED without a valid access token."""
         if self._revoked:
             raise Unauthenticated("Token revoked")
+        if self._unchecked is not None:
+            raise self._unchecked
         if self._user_id is None:
             self._user_id = self._claims().user_id
         return self._user_id

@@ -20,12 +20,12 @@ from typing import Any
 from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries.event import PENDING_KEY, EventRecord
 from englog import tracing
 from graph.errors import SLOW_CONSUMER, AppError
+from graph.redis_faults import REDIS_FAULTS
 
 logger = logging.getLogger("englog.events")
 
@@ -122,7 +122,7 @@ class EventHub:
             with tracing.tracer().start_as_current_span("publish") as span:
                 span.set_attribute("englog.message.type", str(message.get("type")))
                 await self.redis.publish(channel, json.dumps(message, separators=(",", ":")))
-        except (RedisError, OSError) as exc:
+        except REDIS_FAULTS as exc:
             logger.warning("publish to %s failed (%s); subscribers will resync", channel, exc)
             return False
         if self.published is not None:
@@ -161,20 +161,20 @@ class EventHub:
                 progress_channel(insight_id),
                 str(PROGRESS_TTL_SECONDS),
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_FAULTS as exc:
             logger.warning("progress of %s not published (%s)", insight_id, exc)
 
     async def progress_so_far(self, insight_id: uuid.UUID) -> tuple[str, int]:
         try:
             text, percent = await self.redis.mget(_text_key(insight_id), _percent_key(insight_id))
-        except (RedisError, OSError) as exc:
+        except REDIS_FAULTS as exc:
             logger.warning("progress of %s unreadable (%s)", insight_id, exc)
             return "", 0
         return (_text(text) if text else ""), int(percent or 0)
 
     async def reset_progress(self, insight_id: uuid.UUID) -> None:
         """A new attempt starts from an empty text."""
-        with contextlib.suppress(RedisError, OSError):
+        with contextlib.suppress(*REDIS_FAULTS):
             await self.redis.delete(_text_key(insight_id), _percent_key(insight_id))
 
     async def end_progress(self, insight_id: uuid.UUID, status: str) -> None:
@@ -194,23 +194,52 @@ class EventHub:
             first = not self._subscribers.get(channel)
             self._subscribers.setdefault(channel, set()).add(subscriber)
             if first:
-                await self._redis_subscribe(channel)
+                try:
+                    await self._redis_subscribe(channel)
+                except BaseException:
+                    # Cancelled (or worse) half-way: a subscriber left registered here would
+                    # keep the channel "subscribed" in the hub and never in Redis, and every
+                    # later subscriber of it deaf. The connection's state is unknown: the
+                    # reader starts from a new one.
+                    self._forget(subscriber)
+                    self._lost = True
+                    raise
         try:
             yield subscriber
         finally:
             async with self._lock:
-                remaining = self._subscribers.get(channel, set())
-                remaining.discard(subscriber)
-                if not remaining:
-                    self._subscribers.pop(channel, None)
+                if self._forget(subscriber):
                     await self._redis_unsubscribe(channel)
+                if not self._subscribers:
+                    await self._drop_pubsub()
+
+    def _forget(self, subscriber: Subscriber) -> bool:
+        """Unregisters a subscriber; whether it was its channel's last."""
+        remaining = self._subscribers.get(subscriber.channel, set())
+        remaining.discard(subscriber)
+        if remaining:
+            return False
+        self._subscribers.pop(subscriber.channel, None)
+        return True
+
+    async def _drop_pubsub(self) -> None:
+        """Nobody listens: the pub/sub connection goes, so that a reset or restart of Redis
+        meanwhile cannot leave the next subscriber on a dead one (a new one is made then)."""
+        pubsub, self._pubsub = self._pubsub, None
+        reader, self._reader = self._reader, None
+        self._lost = False
+        if reader is not None:
+            reader.cancel()  # it may be waiting on the connection closed next
+        if pubsub is not None:
+            with contextlib.suppress(*REDIS_FAULTS):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def _redis_subscribe(self, channel: str) -> None:
         try:
             if self._pubsub is None:
                 self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             await self._pubsub.subscribe(channel)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAULTS as exc:
             # The reader reconnects and subscribes to every wanted channel again.
             logger.warning("subscribe to %s failed (%s); will retry", channel, exc)
             self._lost = True
@@ -219,7 +248,7 @@ class EventHub:
     async def _redis_unsubscribe(self, channel: str) -> None:
         if self._pubsub is None:
             return
-        with contextlib.suppress(RedisError, OSError):
+        with contextlib.suppress(*REDIS_FAULTS):
             await self._pubsub.unsubscribe(channel)
 
     def _ensure_reader(self) -> None:
@@ -253,7 +282,7 @@ class EventHub:
                 raise
             # RuntimeError: redis-py's "pubsub connection not set", after a first subscribe
             # that could not connect.
-            except (RedisError, OSError, RuntimeError) as exc:
+            except REDIS_FAULTS as exc:
                 if self._lost:
                     logger.info("Redis still unavailable (%s); retrying in %.1f s", exc, delay)
                 else:
@@ -274,7 +303,7 @@ class EventHub:
             try:
                 self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 await self._pubsub.subscribe(*wanted)
-            except (RedisError, OSError):
+            except REDIS_FAULTS:
                 self._pubsub = None
                 raise
             # Back: whatever was published meanwhile is in PostgreSQL, not here.

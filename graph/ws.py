@@ -42,7 +42,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from redis.exceptions import RedisError
+from graphql import GraphQLError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -57,8 +57,9 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
-from graph.errors import Unauthenticated, classify_message
+from graph.errors import ServiceUnavailable, Unauthenticated, classify_message
 from graph.fanout import FastSocket
+from graph.redis_faults import REDIS_FAULTS
 from graph.sharing import Delivery
 from graph.subscriptions import stop_task
 
@@ -69,6 +70,9 @@ INTERNAL_SERVER_ERROR = 4500
 # The server is shutting down (RFC 6455 "going away"): clients reconnect, to another process.
 GOING_AWAY = 1001
 GOING_AWAY_REASON = "Server shutting down"
+# RFC 6455 "try again later": the session could not be checked (neither Redis nor PostgreSQL
+# answered). graphql-ws clients retry it, where 4500 is fatal for them.
+TRY_AGAIN_LATER = 1013
 REDIS_TIMEOUT = 1.0  # a connection_init never waits longer than this on the counter
 MIN_SLOT_TTL = 30.0
 
@@ -111,7 +115,11 @@ async def authenticate(context: Context) -> None:
         claims = state.tokens.decode(token.strip(), "access")
     except Unauthenticated as exc:
         raise Rejected(str(exc)) from None  # "Token expired" or "Invalid token"
-    if await state.revoked(claims):
+    try:
+        revoked = await state.revoked(claims)
+    except ServiceUnavailable as exc:
+        raise Rejected(str(exc), TRY_AGAIN_LATER) from None  # refused, never let in unchecked
+    if revoked:
         raise Rejected("Token revoked")
     slot = uuid.uuid4().hex
     if not await acquire_slot(state, claims.user_id, slot):
@@ -165,7 +173,7 @@ async def acquire_slot(state: AppState, user_id: uuid.UUID, slot: str) -> bool:
     try:
         async with asyncio.timeout(REDIS_TIMEOUT):
             taken = await script(keys=[connections_key(user_id)], args=args)
-    except (RedisError, OSError, TimeoutError):
+    except REDIS_FAULTS:
         logger.warning(
             "websocket connection counter unavailable: connection allowed", exc_info=True
         )
@@ -186,6 +194,7 @@ class ConnectionSlots:
 
     def __init__(self, state: AppState) -> None:
         self.state = state
+        self.revocations = RevocationChecks(state)
         self._slots: dict[str, uuid.UUID] = {}
         self._task: asyncio.Task[None] | None = None
         self._handlers: set[GraphQLTransportWSHandler] = set()
@@ -235,7 +244,13 @@ class ConnectionSlots:
         ]
         if not signed_in:
             return
-        revoked = await self.state.revoked_sessions([claims for _, claims in signed_in])
+        try:
+            revoked = await self.state.revoked_sessions([claims for _, claims in signed_in])
+        except ServiceUnavailable as exc:
+            # Not known to be valid any more: these sockets go, and their clients come back
+            # (1013 is retried) and resume with `since` once the check can be answered.
+            await asyncio.gather(*(h.close(TRY_AGAIN_LATER, str(exc)) for h, _ in signed_in))
+            return
         closing = [handler for (handler, _), gone in zip(signed_in, revoked, strict=True) if gone]
         if closing:
             await asyncio.gather(*(h.close(FORBIDDEN, "Token revoked") for h in closing))
@@ -260,7 +275,7 @@ class ConnectionSlots:
                         pipe.zadd(connections_key(user_id), slots)
                         pipe.pexpire(connections_key(user_id), int(ttl * 1000))
                     await pipe.execute()
-        except (RedisError, OSError, TimeoutError):
+        except REDIS_FAULTS:
             logger.debug("could not refresh websocket connection slots", exc_info=True)
 
     async def close(self) -> None:
@@ -272,11 +287,49 @@ class ConnectionSlots:
                     await task
 
 
+class RevocationChecks:
+    """Every operation on a socket asks whether its session was revoked, as every HTTP
+    request does (logOut ends a session at once, on sockets too). The operations that ask in
+    the same turn of the event loop share one denylist look-up, as the periodic re-check
+    does: a burst of subscribes costs one MGET, not one each."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self._waiting: list[tuple[Claims, asyncio.Future[bool]]] = []
+        self._flushing: set[asyncio.Task[None]] = set()
+
+    async def revoked(self, claims: Claims) -> bool:
+        """Whether the session is revoked; ServiceUnavailable when that cannot be known."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((claims, future))
+        if len(self._waiting) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        task = asyncio.create_task(self._answer(waiting), name="englog-ws-revocation-batch")
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _answer(self, waiting: list[tuple[Claims, asyncio.Future[bool]]]) -> None:
+        try:
+            answers = await self.state.revoked_sessions([claims for claims, _ in waiting])
+        except Exception as exc:
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), revoked in zip(waiting, answers, strict=True):
+            if not future.done():
+                future.set_result(revoked)
+
+
 async def release_slot(state: AppState, user_id: uuid.UUID, slot: str) -> None:
     try:
         async with asyncio.timeout(REDIS_TIMEOUT):
             await state.redis.zrem(connections_key(user_id), slot)
-    except (RedisError, OSError, TimeoutError):  # the member lapses by itself
+    except REDIS_FAULTS:  # the member lapses by itself
         logger.debug("could not release a websocket connection slot", exc_info=True)
 
 
@@ -330,6 +383,8 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             state.metrics.websockets.dec()
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
+        if await self._refused(operation):
+            return
         context = dataclasses.replace(self.connection_context, _user_id=None)
         _operation_context.set(context)  # this task's own: run_operation is its top level
         # Live shared events are written straight to the socket (graph/sharing.py).
@@ -344,6 +399,27 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             subscriptions.dec()
             if self.deliveries.get(operation.id) is delivery:
                 del self.deliveries[operation.id]
+
+    async def _refused(self, operation: Operation[Context, None]) -> bool:
+        """Whether the operation was refused because its session is revoked (the socket then
+        closes, as the periodic re-check would close it) or cannot be checked now."""
+        claims = getattr(self.connection_context, "claims", None)
+        if claims is None:
+            return False
+        state = self.connection_context.state
+        try:
+            revoked = await state.ws_slots.revocations.revoked(claims)
+        except ServiceUnavailable as exc:
+            await operation.send_initial_errors([GraphQLError(str(exc), extensions=exc.extensions)])
+            return True
+        if not revoked:
+            return False
+        refusal = Unauthenticated("Token revoked")
+        await operation.send_initial_errors(
+            [GraphQLError(str(refusal), extensions=refusal.extensions)]
+        )
+        await self.close(FORBIDDEN, "Token revoked")
+        return True
 
     async def cleanup_operation(self, operation_id: str) -> None:
         # The client completed it (or the handler ends it): no frame of it may go out from

@@ -18,6 +18,7 @@ class RefreshToken(SQLModel, table=True):
         sa.Index("ix_refresh_token_family_id", "family_id"),
         sa.Index("ix_refresh_token_user_id", "user_id"),
         sa.Index("ix_refresh_token_expires_at", "expires_at"),
+        sa.Index("ix_refresh_token_revoked_at", "revoked_at"),
     )
 
     jti: uuid.UUID = Field(sa_column=sa.Column(UUID(as_uuid=True), primary_key=True))

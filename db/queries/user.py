@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from db.models import RefreshToken, User
+from db.models import EndedSession, RefreshToken, User
 
 
 async def get_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:
@@ -128,11 +129,19 @@ async def delete_user(session: AsyncSession, *, user_id: uuid.UUID) -> list[uuid
     """Deletes the account and, by its foreign keys' cascades, every row of it.
 
     Returns the session families it had, live or not, for the denylist."""
-    families = await session.scalars(
-        sa.select(col(RefreshToken.family_id))
+    families = await session.execute(
+        sa.select(col(RefreshToken.family_id), sa.func.max(col(RefreshToken.expires_at)))
         .where(col(RefreshToken.user_id) == user_id)
-        .distinct()
+        .group_by(col(RefreshToken.family_id))
     )
-    found = sorted(families.all())
+    ended = sorted((family, expires_at) for family, expires_at in families.all())
+    if ended:
+        # The cascade takes the refresh-token rows, and with them the record that these
+        # sessions ended: a denylist rebuilt from PostgreSQL must still know it.
+        await session.execute(
+            pg_insert(EndedSession)
+            .values([{"family_id": f, "expires_at": e} for f, e in ended])
+            .on_conflict_do_nothing()
+        )
     await session.execute(sa.delete(User).where(col(User.id) == user_id))
-    return found
+    return [family for family, _ in ended]
