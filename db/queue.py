@@ -5,10 +5,12 @@ needs it does); NOTIFY wakes waiting streams when that transaction commits. Ever
 here runs in the caller's transaction and leaves the commit to it, and every time comes from
 PostgreSQL's `now()` (the transaction's start), never from this machine's clock.
 
-A lease is identified by its token, a fresh uuid per lease: only the holder of the current
-token can extend, complete, fail or release the task, so a worker whose lease expired and was
-handed to another cannot overwrite that worker's result. A lease past its expiry that nobody
-has reclaimed yet (`requeue_expired`) is still the current one and still honoured.
+A lease is identified by its token, a fresh uuid per lease, and its owner (the worker it was
+leased to): only that owner, with the current token, can extend, complete, fail or release
+the task, so a worker whose lease expired and was handed to another cannot overwrite that
+worker's result, and a worker that learnt another's token cannot report for it. A lease
+past its expiry that nobody has reclaimed yet (`requeue_expired`) is still the current one
+and still honoured.
 """
 
 from __future__ import annotations
@@ -245,14 +247,17 @@ async def extend_leases(
     return {token for token in result.scalars() if token is not None}
 
 
-async def complete(session: AsyncSession, *, task_id: uuid.UUID, lease_token: uuid.UUID) -> bool:
-    """Marks the task succeeded if this is its current lease; False (and no change) otherwise.
+async def complete(
+    session: AsyncSession, *, task_id: uuid.UUID, lease_token: uuid.UUID, owner: str
+) -> bool:
+    """Marks the task succeeded if `owner` holds its current lease with this token; False
+    (and no change) otherwise.
 
     A result is accepted once: store it in the same transaction only when this returns True.
     """
     statement = (
         sa.update(Task)
-        .where(*_current_lease(task_id, lease_token))
+        .where(*_current_lease(task_id, lease_token, owner))
         .values(status=TaskStatus.SUCCEEDED, updated_at=sa.func.now(), **_NO_LEASE)
         .returning(col(Task.id))
     )
@@ -264,12 +269,14 @@ async def fail(
     *,
     task_id: uuid.UUID,
     lease_token: uuid.UUID,
+    owner: str,
     error: str,
     retryable: bool,
     base_delay: float = DEFAULT_BASE_DELAY,
     max_delay: float = DEFAULT_MAX_DELAY,
 ) -> str | None:
-    """Records a failed attempt of the current lease; returns the new status (None: not the lease).
+    """Records a failed attempt of `owner`'s current lease; returns the new status (None: not
+    that lease).
 
     A retryable failure with attempts left goes back to `queued` after an exponential backoff
     with full jitter, uniform in [0, min(max_delay, base_delay * 2 ** (attempts - 1))); one
@@ -286,7 +293,7 @@ async def fail(
     backoff = sa.func.make_interval(0, 0, 0, 0, 0, 0, sa.func.random() * cap)
     statement = (
         sa.update(Task)
-        .where(*_current_lease(task_id, lease_token))
+        .where(*_current_lease(task_id, lease_token, owner))
         .values(
             status=sa.case(
                 (retry_later, sa.literal(TaskStatus.QUEUED.value)),
@@ -304,11 +311,13 @@ async def fail(
     return status
 
 
-async def release(session: AsyncSession, *, task_id: uuid.UUID, lease_token: uuid.UUID) -> bool:
+async def release(
+    session: AsyncSession, *, task_id: uuid.UUID, lease_token: uuid.UUID, owner: str
+) -> bool:
     """Hands a leased task back at once (a graceful shutdown): the attempt is not counted."""
     statement = (
         sa.update(Task)
-        .where(*_current_lease(task_id, lease_token))
+        .where(*_current_lease(task_id, lease_token, owner))
         .values(
             status=TaskStatus.QUEUED,
             attempts=sa.func.greatest(col(Task.attempts) - 1, 0),
@@ -426,9 +435,7 @@ async def leased_task(
     session: AsyncSession, *, task_id: uuid.UUID, lease_token: uuid.UUID, owner: str
 ) -> Task | None:
     """The task, when `owner` holds its current lease with this token; else None."""
-    query = sa.select(Task).where(
-        *_current_lease(task_id, lease_token), col(Task.lease_owner) == owner
-    )
+    query = sa.select(Task).where(*_current_lease(task_id, lease_token, owner))
     return (await session.scalars(query)).one_or_none()
 
 
@@ -474,11 +481,14 @@ def _status_is(status: TaskStatus) -> sa.ColumnElement[bool]:
     return col(Task.status) == sa.literal(status.value, literal_execute=True)
 
 
-def _current_lease(task_id: uuid.UUID, lease_token: uuid.UUID) -> list[sa.ColumnElement[bool]]:
+def _current_lease(
+    task_id: uuid.UUID, lease_token: uuid.UUID, owner: str
+) -> list[sa.ColumnElement[bool]]:
     return [
         col(Task.id) == task_id,
         _status_is(TaskStatus.LEASED),
         col(Task.lease_token) == lease_token,
+        col(Task.lease_owner) == owner,
     ]
 
 

@@ -31,6 +31,13 @@ from graph.errors import AppError, is_unavailable
 from graph.events import progress_channel, transaction
 from graph.notifications import email
 from graph.validation import parse_uuid
+from graph.worker_input import (
+    CheckedSuccess,
+    InvalidResult,
+    check_progress,
+    check_success,
+    clean_reason,
+)
 from protos.bridge import SEND_EMAIL, SESSION_METADATA, generic_handler
 from protos.generated.englog.worker import v1 as pb
 
@@ -61,14 +68,19 @@ STREAMS_END_TIMEOUT = 3.0  # how long a shutdown waits for task streams to end
 
 @contextlib.asynccontextmanager
 async def _database(context: Context) -> AsyncIterator[None]:
-    """PostgreSQL unreachable answers UNAVAILABLE (the worker retries), not UNKNOWN."""
+    """PostgreSQL unreachable answers UNAVAILABLE (the worker retries), not UNKNOWN; anything
+    else unexpected answers INTERNAL with nothing of the error (grpc would put the exception,
+    SQL and all, in the details) and is logged here instead."""
     try:
         yield
+    except grpc.aio.AbortError:
+        raise  # an answer already chosen
     except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        logger.warning("worker call failed: the database is unavailable (%r)", exc)
-        await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable")
+        if is_unavailable(exc):
+            logger.warning("worker call failed: the database is unavailable (%r)", exc)
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the database is unavailable")
+        logger.exception("worker call failed")
+        await context.abort(grpc.StatusCode.INTERNAL, "internal error (logged by the API)")
 
 
 def _insight_id(payload: dict[str, Any]) -> uuid.UUID:
@@ -342,6 +354,11 @@ class WorkerService:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
+        try:
+            check_progress(request)
+        except InvalidResult as exc:
+            # Only this report is refused: the lease stays, and the result decides.
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"invalid progress: {exc}")
         async with _database(context), self.state.db() as session:
             task = await queue.leased_task(
                 session,
@@ -367,22 +384,49 @@ class WorkerService:
     async def _report_result(
         self, request: pb.ReportResultRequest, context: Context
     ) -> pb.ReportResultResponse:
-        await self._worker_id(context)
+        owner = str(await self._worker_id(context))
         if parse_uuid(request.task_id) is None or parse_uuid(request.lease_token) is None:
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "task_id and lease_token are UUIDs"
             )
+        if request.success is None and request.failure is None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "success or failure is required")
         task_id, token = uuid.UUID(request.task_id), uuid.UUID(request.lease_token)
+        checked: CheckedSuccess | None = None
+        invalid: str | None = None
+        if request.success is not None:
+            try:
+                checked = check_success(request.success)
+            except InvalidResult as exc:
+                invalid = str(exc)
+        status: str | None = None
         async with _database(context), transaction(self.state.db, self.state.hub) as session:
             task = await queue.get_task(session, task_id=task_id)
             if task is None:
                 return pb.ReportResultResponse(accepted=False)
-            status: str | None = None
-            if request.success is not None:
-                accepted = await queue.complete(session, task_id=task_id, lease_token=token)
+            if task.lease_token == token and task.lease_owner != owner:
+                # Not a lease that moved on (that answers accepted=false): the token was
+                # taken from the worker that holds it, whose lease stays untouched.
+                await context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, "this lease is held by another worker"
+                )
+            if checked is not None:
+                accepted = await queue.complete(
+                    session, task_id=task_id, lease_token=token, owner=owner
+                )
                 if accepted:
-                    await _apply_success(session, task.kind, task.payload, request.success)
-            elif request.failure is not None:
+                    await _apply_success(session, task.kind, task.payload, checked)
+            else:
+                # An invalid Success ends the attempt like a retryable failure: the worker
+                # cannot mend the result it sent, and holding the lease until it expired
+                # would only delay the next attempt (and the slot it frees).
+                if invalid is not None:
+                    error = clean_reason(f"the worker's result was refused: {invalid}")
+                    retryable = True
+                else:
+                    assert request.failure is not None  # checked above: one of the two
+                    error = clean_reason(request.failure.reason)
+                    retryable = request.failure.retryable
                 base_delay, max_delay = RETRY_DELAYS.get(
                     task.kind, (queue.DEFAULT_BASE_DELAY, queue.DEFAULT_MAX_DELAY)
                 )
@@ -390,8 +434,9 @@ class WorkerService:
                     session,
                     task_id=task_id,
                     lease_token=token,
-                    error=request.failure.reason[:2000],
-                    retryable=request.failure.retryable,
+                    owner=owner,
+                    error=error,
+                    retryable=retryable,
                     base_delay=base_delay,
                     max_delay=max_delay,
                 )
@@ -399,40 +444,37 @@ class WorkerService:
                 if accepted and task.kind == GENERATE_INSIGHT:
                     insight_id = _insight_id(task.payload)
                     if status == "queued":
-                        await insights.requeue_insight(
-                            session, insight_id=insight_id, error=request.failure.reason
-                        )
+                        await insights.requeue_insight(session, insight_id=insight_id, error=error)
                     else:
-                        await insights.fail_insight(
-                            session, insight_id=insight_id, error=request.failure.reason
-                        )
-            else:
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT, "success or failure is required"
-                )
+                        await insights.fail_insight(session, insight_id=insight_id, error=error)
         if accepted:
             self.wakeups.wake()  # a slot freed: this process's streams may lease again
-            if request.success is not None or status != "queued":  # the task has ended
+            if checked is not None or status != "queued":  # the task has ended
                 self.state.metrics.task_ended(
                     kind=task.kind,
-                    outcome="succeeded" if request.success is not None else str(status),
+                    outcome="succeeded" if checked is not None else str(status),
                     attempts=task.attempts,
                     seconds=(datetime.now(UTC) - task.created_at).total_seconds(),
-                    stats=dict(request.success.stats) if request.success is not None else {},
+                    stats=checked.stats if checked is not None else {},
                 )
             if task.kind == GENERATE_INSIGHT:
                 insight_id = _insight_id(task.payload)
-                if request.success is not None:
+                if checked is not None:
                     await self.state.hub.end_progress(insight_id, "COMPLETED")
                 elif status == "queued":
                     await self.state.hub.publish(progress_channel(insight_id), {"type": "restart"})
                 else:
                     await self.state.hub.end_progress(insight_id, "FAILED")
+        if invalid is not None:
+            outcome = "; the attempt failed" if accepted else ""
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"invalid result: {invalid}{outcome}"
+            )
         return pb.ReportResultResponse(accepted=accepted)
 
 
 async def _apply_success(
-    session: Any, kind: str, payload: dict[str, Any], success: pb.Success
+    session: Any, kind: str, payload: dict[str, Any], success: CheckedSuccess
 ) -> None:
     if kind == GENERATE_INSIGHT:
         completed = await insights.complete_insight(
@@ -440,7 +482,7 @@ async def _apply_success(
             insight_id=_insight_id(payload),
             content=success.content,
             model=success.model,
-            generation={key: int(value) for key, value in success.stats.items()},
+            generation=success.stats,
         )
         if completed:  # its e-mail, if the user wants one, in the same transaction
             insight = await insights.load_insight(session, insight_id=_insight_id(payload))

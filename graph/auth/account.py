@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.queries import export
 from db.queries import user as users
-from db.queries.export import export_user_data
 from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
-from graph.errors import BadUserInput, Unauthenticated
+from graph.errors import LIMIT_EXCEEDED, AppError, BadUserInput, Unauthenticated
 
 WRONG_PASSWORD = "is not this account's password"  # noqa: S105 - a message, not a secret
+NO_ACCOUNT = "The account of this token no longer exists"
+DOWNLOAD_PATH = "/export"  # graph/export.py: the export streamed, for accounts of any size
+# The rows exportMyData answers at most (its JSON is a few MB): it is built whole in memory.
+MAX_QUERY_ROWS = 5_000
 
 
 async def _confirm(
@@ -22,7 +29,7 @@ async def _confirm(
     """Locks the account for the rest of the transaction once `password` is its password."""
     user = await users.lock_user(session, user_id=user_id)
     if user is None:
-        raise Unauthenticated("The account of this token no longer exists")
+        raise Unauthenticated(NO_ACCOUNT)
     if not await passwords.verify(user.password_hash, password):
         raise BadUserInput({field: WRONG_PASSWORD})
 
@@ -64,14 +71,72 @@ async def delete_account(
     await denylist.revoked(families)
 
 
+class ExportTooLarge(AppError):
+    code = LIMIT_EXCEEDED
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This account holds more than {limit} rows: download its export with "
+            f"GET {DOWNLOAD_PATH} (Authorization: Bearer <accessToken>)",
+            limit=limit,
+            download=DOWNLOAD_PATH,
+        )
+
+
 async def export_account(
-    db: async_sessionmaker[AsyncSession], *, user_id: uuid.UUID
+    db: async_sessionmaker[AsyncSession], *, user_id: uuid.UUID, max_rows: int = MAX_QUERY_ROWS
 ) -> dict[str, Any]:
-    """Every row of the account, read from one snapshot."""
+    """Every row of the account, read from one snapshot, as one value: for accounts of at
+    most `max_rows` rows (ExportTooLarge otherwise), since the whole value is held in
+    memory to be answered. `open_export` streams any size."""
     async with db() as session:
-        # The session's first connection opens one REPEATABLE READ transaction: one snapshot.
-        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        data = await export_user_data(session, user_id=user_id)
-    if data is None:
-        raise Unauthenticated("The account of this token no longer exists")
+        await _one_snapshot(session)
+        if await export.count_user_rows(session, user_id=user_id, up_to=max_rows) > max_rows:
+            raise ExportTooLarge(max_rows)
+        chunks = await export.export_user_data(session, user_id=user_id)
+        if chunks is None:
+            raise Unauthenticated(NO_ACCOUNT)
+        data: dict[str, Any] = json.loads(b"".join([chunk async for chunk in chunks]))
     return data
+
+
+async def open_export(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    user_id: uuid.UUID,
+    batch_rows: int = export.BATCH_ROWS,
+) -> AsyncGenerator[bytes, None]:
+    """The export of the account as JSON chunks, read from one snapshot as they are
+    iterated. The account is looked up here, before any chunk: Unauthenticated when it no
+    longer exists. Iterate to the end or `aclose()`: the session is held until then."""
+    session = db()
+    try:
+        await _one_snapshot(session)
+        chunks = await export.export_user_data(session, user_id=user_id, batch_rows=batch_rows)
+    except BaseException:
+        await asyncio.shield(session.close())
+        raise
+    if chunks is None:
+        await session.close()
+        raise Unauthenticated(NO_ACCOUNT)
+    return _closing(session, chunks)
+
+
+async def _closing(
+    session: AsyncSession, chunks: AsyncGenerator[bytes, None]
+) -> AsyncGenerator[bytes, None]:
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        try:
+            await chunks.aclose()
+        finally:
+            # Also when the download is cut off (the task cancelled): the transaction ends
+            # and the connection goes back to the pool either way.
+            await asyncio.shield(session.close())
+
+
+async def _one_snapshot(session: AsyncSession) -> None:
+    # The session's first connection opens one REPEATABLE READ transaction: one snapshot.
+    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

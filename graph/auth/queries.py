@@ -24,9 +24,16 @@ class AuthQuery:
     @strawberry.field(
         description="Everything stored about the signed-in user, as one JSON document read "
         "from one snapshot: the account (without its password hash), projects, tags, log "
-        "entries and their tags, insights, tasks, change events and sessions. Keys are the "
-        "database's column names; `format` names the document's version."
+        "entries and their tags, insights, tasks (without the queue's internals), change "
+        "events and sessions. Keys are the database's column names; `format` names the "
+        "document's version. Deprecated: download the same document, streamed and for "
+        "accounts of any size, with `GET /export` (`Authorization: Bearer <accessToken>`). "
+        f"This field answers accounts of at most {account.MAX_QUERY_ROWS} rows and "
+        "LIMIT_EXCEEDED beyond; both count against the same export rate limit.",
+        deprecation_reason="Use `GET /export`: streamed, and for accounts of any size.",
     )
     async def export_my_data(self, info: Info) -> JSON:
-        data = await account.export_account(info.context.db, user_id=info.context.user_id())
+        user_id = info.context.user_id()
+        await info.context.state.limiter.export(user_id, info.context)
+        data = await account.export_account(info.context.db, user_id=user_id)
         return JSON(data)

@@ -27,7 +27,10 @@ async def lease_until_empty(url: str, owner: str) -> list[str]:
                 return leased
             async with sessions.begin() as session:
                 for task in tasks:
-                    if not await complete(session, task_id=task.id, lease_token=task.lease_token):
+                    done = await complete(
+                        session, task_id=task.id, lease_token=task.lease_token, owner=owner
+                    )
+                    if not done:
                         raise RuntimeError(f"lost the lease of {task.id}")
             leased.extend(str(task.id) for task in tasks)
     finally:

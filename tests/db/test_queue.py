@@ -97,8 +97,8 @@ async def make_runnable(db: asyncpg.Connection, task_id: uuid.UUID) -> None:
     )
 
 
-def lease_of(task: LeasedTask) -> dict[str, Any]:
-    return {"task_id": task.id, "lease_token": task.lease_token}
+def lease_of(task: LeasedTask, owner: str = OWNER) -> dict[str, Any]:
+    return {"task_id": task.id, "lease_token": task.lease_token, "owner": owner}
 
 
 async def test_enqueue_with_the_same_idempotency_key_gives_one_task(
@@ -269,7 +269,7 @@ async def test_an_expired_lease_is_requeued_and_leased_again_with_a_new_token(
     assert again.lease_token != expired.lease_token
     async with sessions.begin() as session:
         assert await complete(session, **lease_of(expired)) is False
-        assert await complete(session, **lease_of(again)) is True
+        assert await complete(session, **lease_of(again, owner="worker-2")) is True
     assert (await row(db, expired_id))["status"] == "succeeded"
 
 
@@ -354,9 +354,9 @@ async def test_holds_lease_and_count_leased_follow_the_current_lease(sessions: S
     async with sessions.begin() as session:
         assert await count_leased(session, owner=OWNER) == 1
         assert await count_leased(session, owner="worker-2") == 0
-        assert await holds_lease(session, **lease_of(running), owner=OWNER) is True
-        assert await holds_lease(session, **lease_of(running), owner="worker-2") is False
-        assert await holds_lease(session, **lease_of(done), owner=OWNER) is False
+        assert await holds_lease(session, **lease_of(running)) is True
+        assert await holds_lease(session, **lease_of(running, owner="worker-2")) is False
+        assert await holds_lease(session, **lease_of(done)) is False
         task = await get_task(session, task_id=done_id)
         assert task is not None
         assert (task.kind, task.status, task.attempts) == ("send_email", "succeeded", 1)
@@ -407,7 +407,12 @@ async def test_a_non_retryable_failure_fails_at_once(
     async with sessions.begin() as session:
         assert (
             await fail(
-                session, task_id=task.id, lease_token=uuid.uuid4(), error="bad", retryable=False
+                session,
+                task_id=task.id,
+                lease_token=uuid.uuid4(),
+                owner=OWNER,
+                error="bad",
+                retryable=False,
             )
             is None
         )
@@ -457,7 +462,9 @@ async def test_release_hands_a_task_back_without_counting_the_attempt(
     assert task.attempt == 2
 
     async with sessions.begin() as session:
-        assert await release(session, task_id=task_id, lease_token=uuid.uuid4()) is False
+        assert (
+            await release(session, task_id=task_id, lease_token=uuid.uuid4(), owner=OWNER) is False
+        )
         assert await release(session, **lease_of(task)) is True
 
     stored = await row(db, task_id)
