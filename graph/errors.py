@@ -11,7 +11,9 @@ from typing import Any
 
 from graphql import GraphQLError
 from sqlalchemy import exc as sa_exc
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 logger = logging.getLogger("englog.graph")
 
@@ -181,18 +183,43 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, (TimeoutError, socket.gaierror))
 
 
+# What Strawberry re-raises out of an operation for the HTTP view to answer (400 or 405).
+_PASSED_THROUGH = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
+
 class ErrorCodes(SchemaExtension):
     """Gives every error a code and masks unexpected ones (logging them with a reference id)."""
 
     def on_operation(self) -> Iterator[None]:
-        yield
+        try:
+            yield
+        except _PASSED_THROUGH:
+            raise
+        except Exception as exc:
+            # Raised outside any resolver (a validation rule's or an extension's crash):
+            # Strawberry would answer str(exc) with no code and nothing logged. Raised as a
+            # GraphQLError, it is answered as it is.
+            error = (
+                exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+            )
+            raise self._process(error) from exc
+        # Strawberry hands the same errors over twice (pre_execution_errors is set to the
+        # result's): each is processed once, so an unexpected one has one log line and one
+        # reference.
+        processed: dict[int, GraphQLError] = {}
+
+        def process(error: GraphQLError) -> GraphQLError:
+            if id(error) not in processed:
+                processed[id(error)] = self._process(error)
+            return processed[id(error)]
+
         result = self.execution_context.result
         errors = getattr(result, "errors", None)
         if result is not None and errors:
-            result.errors = [self._process(error) for error in errors]
+            result.errors = [process(error) for error in errors]
         pre = self.execution_context.pre_execution_errors
         if pre:
-            self.execution_context.pre_execution_errors = [self._process(e) for e in pre]
+            self.execution_context.pre_execution_errors = [process(e) for e in pre]
 
     @staticmethod
     def _process(error: GraphQLError) -> GraphQLError:

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import uuid
 
 import httpx
 import pytest
+import strawberry
+from graphql import ASTValidationRule, ValidationContext
+from strawberry.extensions import AddValidationRules
+
+from graph.errors import ErrorCodes
+from graph.schema import Schema
+from tests.factories import Api, make_settings, serve
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+LOG_IN = 'mutation($e: String!) { logIn(email: $e, password: "not it") { accessToken } }'
 
 
 async def test_get_runs_a_query(client: httpx.AsyncClient) -> None:
@@ -156,3 +165,132 @@ async def test_graphiql_sends_the_headers_editors_token_in_connection_init(
     assert answer == "sent"
     assert after == {"authorization": "Bearer abc"}
     assert cleared == {}
+
+
+# --- unexpected errors: masked, one log line and one reference each -----------------------
+
+
+@strawberry.type
+class Broken:
+    @strawberry.field
+    def boom(self) -> str:
+        raise RuntimeError("a resolver's bug")
+
+
+class CrashingRule(ASTValidationRule):
+    def __init__(self, context: ValidationContext) -> None:
+        raise ValueError("a validation rule's bug")
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "englog.graph"]
+
+
+async def test_an_unexpected_resolver_error_is_logged_once_with_its_reference(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """It was logged twice, under two references (Strawberry hands the errors over twice)."""
+    schema = Schema(query=Broken, extensions=[ErrorCodes])
+    with caplog.at_level("ERROR", logger="englog.graph"):
+        result = await schema.execute("{ boom }")
+    assert result.errors is not None
+    [error] = result.errors
+    assert error.extensions is not None
+    reference = error.extensions["reference"]
+    assert (error.message, error.extensions, error.path) == (
+        "Internal server error",
+        {"code": "INTERNAL_SERVER_ERROR", "reference": reference},
+        ["boom"],
+    )
+    assert logged(caplog) == [f"unexpected error {reference} in ['boom']"]
+
+
+async def test_a_crash_before_execution_is_masked_coded_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A validation rule's (or an extension's) exception was answered as its own message,
+    with no code and nothing logged ("max() arg is an empty sequence")."""
+    schema = Schema(
+        query=Broken, extensions=[ErrorCodes, lambda: AddValidationRules([CrashingRule])]
+    )
+    with caplog.at_level("ERROR", logger="englog.graph"):
+        result = await schema.execute("{ boom }")
+    assert result.data is None
+    assert result.errors is not None
+    [error] = result.errors
+    assert error.extensions is not None
+    reference = error.extensions["reference"]
+    assert (error.message, error.extensions) == (
+        "Internal server error",
+        {"code": "INTERNAL_SERVER_ERROR", "reference": reference},
+    )
+    assert logged(caplog) == [f"unexpected error {reference} in None"]
+    [record] = caplog.records
+    assert record.exc_info is not None
+    assert record.exc_info[0] is ValueError
+
+
+# --- the statuses the README promises with application/graphql-response+json --------------
+
+
+async def test_log_in_over_its_rate_limit_is_429_for_graphql_response_json(
+    database_url: str, redis_url: str
+) -> None:
+    """logIn's limit is checked in its resolver: a field error, which answered 200."""
+    settings = make_settings(database_url, redis_url, rate_limit_auth_email="2/600")
+    variables = {"e": f"nobody-{uuid.uuid4().hex}@example.com"}  # a bucket of its own
+    modern = {"Accept": GRAPHQL_RESPONSE}
+    async with serve(settings) as client:
+        for _ in range(2):
+            wrong = await client.post(
+                "/graphql", json={"query": LOG_IN, "variables": variables}, headers=modern
+            )
+            assert wrong.status_code == 200
+            assert wrong.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+        refused = await client.post(
+            "/graphql", json={"query": LOG_IN, "variables": variables}, headers=modern
+        )
+        legacy = await client.post("/graphql", json={"query": LOG_IN, "variables": variables})
+    retry = refused.json()["errors"][0]["extensions"]["retryAfter"]
+    assert 1 <= retry <= 300
+    assert (refused.status_code, refused.headers["content-type"]) == (429, GRAPHQL_RESPONSE)
+    assert refused.headers["retry-after"] == str(retry)
+    assert refused.json() == {
+        "errors": [
+            {
+                "message": f"Too many requests; retry in {retry} s",
+                "locations": [{"line": 1, "column": 25}],
+                "path": ["logIn"],
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry},
+            }
+        ]
+    }
+    assert legacy.status_code == 200  # application/json: a GraphQL response with data null
+    assert legacy.json()["data"] is None
+    assert legacy.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_an_operation_over_the_per_user_limit_is_429_for_graphql_response_json(
+    database_url: str, redis_url: str
+) -> None:
+    settings = make_settings(database_url, redis_url, rate_limit_operations="2/60")
+    async with serve(settings) as client:
+        account = await Api(client).sign_up()  # a bucket of its own
+        headers = {"Authorization": f"Bearer {account.access_token}", "Accept": GRAPHQL_RESPONSE}
+        for _ in range(2):
+            allowed = await client.post(
+                "/graphql", json={"query": "{ me { id } }"}, headers=headers
+            )
+            assert allowed.json() == {"data": {"me": {"id": account.user_id}}}
+        refused = await client.post("/graphql", json={"query": "{ me { id } }"}, headers=headers)
+    retry = refused.json()["errors"][0]["extensions"]["retryAfter"]
+    assert 1 <= retry <= 30
+    assert (refused.status_code, refused.headers["retry-after"]) == (429, str(retry))
+    assert refused.json() == {
+        "errors": [
+            {
+                "message": f"Too many requests; retry in {retry} s",
+                "extensions": {"code": "RATE_LIMITED", "retryAfter": retry},
+            }
+        ]
+    }

@@ -21,6 +21,7 @@ NOT_JSON = "Unable to parse request body as JSON"
 NOT_AN_OBJECT = "Expected a JSON object"
 SURROGATE = "The JSON holds a lone UTF-16 surrogate (\\uD800-\\uDFFF)"
 UNSUPPORTED = "Unsupported content type"
+OPERATION_NAME = "The GraphQL operation's `operationName` must be a string or null, if provided."
 CREATE_TAG = "mutation($name: String!) { createTag(input: {name: $name}) { name } }"
 
 
@@ -81,6 +82,10 @@ async def test_json_that_is_not_an_object_is_400(client: httpx.AsyncClient, body
             {"query": "{ __typename }", "extensions": 5},
             "The GraphQL operation's `extensions` must be an object or null, if provided.",
         ),
+        *(
+            ({"query": "{ __typename }", "operationName": name}, OPERATION_NAME)
+            for name in ({"obj": "ect"}, 0, False, ["array"])
+        ),
     ],
     ids=[
         "empty-object",
@@ -91,6 +96,10 @@ async def test_json_that_is_not_an_object_is_400(client: httpx.AsyncClient, body
         "array-variables",
         "string-variables",
         "number-extensions",
+        "object-operation-name",
+        "number-operation-name",
+        "boolean-operation-name",
+        "array-operation-name",
     ],
 )
 async def test_a_request_with_missing_or_mistyped_parameters_is_400(
@@ -196,6 +205,53 @@ async def test_an_unknown_operation_name_is_400_without_data_for_graphql_respons
     )
     assert (response.status_code, response.headers["content-type"]) == (400, GRAPHQL_RESPONSE)
     assert response.json() == {"errors": [UNKNOWN_OPERATION]}
+
+
+# --- HTTP: documents ------------------------------------------------------------------------
+
+
+async def test_an_empty_selection_set_answers_an_empty_object(api: Api) -> None:
+    """Allowed since graphql-spec#1227 (graphql-core parses it): Strawberry's depth limiter
+    crashed on it, answering "max() arg is an empty sequence" with no code."""
+    account = await api.sign_up()
+    assert await api.post("{ }") == {"data": {}}
+    assert await api.post("{ me { } }", token=account.access_token) == {"data": {"me": {}}}
+    assert await api.post("query Q { me { } }") == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Authentication required",
+                "locations": [{"line": 1, "column": 11}],
+                "path": ["me"],
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
+        ],
+    }
+
+
+async def test_a_spread_of_an_unknown_fragment_is_a_validation_error(api: Api) -> None:
+    # The depth limiter looked the fragment up before validation said it was unknown.
+    assert await api.post("{ ...Nope }") == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Unknown fragment 'Nope'.",
+                "locations": [{"line": 1, "column": 6}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+async def test_an_operation_name_that_is_not_a_string_is_400_whatever_is_accepted(
+    client: httpx.AsyncClient, accept: str
+) -> None:
+    """A malformed request, like variables of the wrong type: it was 'Unknown operation
+    named "5"', 200 with application/json."""
+    body = json.dumps({"query": "query A { __typename }", "operationName": 5}).encode()
+    response = await post(client, body, {**JSON, "Accept": accept})
+    assert_refused(response, 400, OPERATION_NAME)
 
 
 @pytest.mark.parametrize(

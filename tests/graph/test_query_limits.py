@@ -100,14 +100,94 @@ def test_cost_multiplies_list_sizes_down_the_tree() -> None:
     document = parse(
         "query($n: Int!) { tops(first: $n) { middles(first: 100) { leaves { name } } } }"
     )
-    # tops: 1; middles: n; leaves: n*100; name: n*100*10 (the argument's default)
-    assert operation_cost(schema, document, None, {"n": 2}) == 1 + 2 + 200 + 2000
-    assert operation_cost(schema, parse("{ names }"), None, None) == 1
+    # n tops, n*100 middles, n*100*10 leaves (the argument's default); their names are free
+    assert operation_cost(schema, document, None, {"n": 2}) == 2 + 200 + 2000
+    assert operation_cost(schema, parse("{ names }"), None, None) == 1  # a root field
     spread = parse(
         "{ ...F } fragment F on Nested "
         "{ tops(first: 3) { middles(first: 1) { leaves(first: 1) { name } } } }"
     )
-    assert operation_cost(schema, spread, None, None) == 1 + 3 + 3 + 3
+    assert operation_cost(schema, spread, None, None) == 3 + 3 + 3
+
+
+# A dashboard's query as Apollo Client sends it: `__typename` added to every selection set.
+DASHBOARD = """query Dashboard($from: DateTime!, $to: DateTime!) {
+  me { id firstName timezone __typename }
+  logEntries(first: 100) {
+    edges { cursor node { id title type startTime endTime durationMinutes valueRating
+      project { id name color __typename } tags { id name color __typename } __typename }
+      __typename }
+    pageInfo { hasNextPage endCursor __typename }
+    totalCount
+    __typename
+  }
+  projects { id name status color __typename }
+  popularTags(limit: 10) { id name usageCount __typename }
+  timeAllocation(from: $from, to: $to) {
+    totalMinutes byType { key minutes __typename } __typename }
+}"""
+# me 1; logEntries 1 + 100 edges × (1 + node 1 + project 1 + 20 tags) + pageInfo 1;
+# 20 projects; 10 popular tags; timeAllocation 1 + 20 shares.
+DASHBOARD_COST = 1 + (1 + 100 * 23 + 1) + 20 + 10 + (1 + 20)
+
+
+def test_typename_and_other_scalars_add_nothing_to_the_cost() -> None:
+    """It was 10,633 with `__typename` (8,080 without): over the limit for Apollo only."""
+    schema = build_schema()._schema
+    bare = DASHBOARD.replace("__typename", "")
+    assert operation_cost(schema, parse(DASHBOARD), None, None) == DASHBOARD_COST == 2354
+    assert operation_cost(schema, parse(bare), None, None) == DASHBOARD_COST
+    fewer_scalars = "{ logEntries(first: 100) { edges { node { tags { name } } } } }"
+    more_scalars = "{ logEntries(first: 100) { edges { node { id title tags { id name } } } } }"
+    assert operation_cost(schema, parse(fewer_scalars), None, None) == 1 + 100 * 22
+    assert operation_cost(schema, parse(more_scalars), None, None) == 1 + 100 * 22
+
+
+async def test_an_apollo_dashboard_query_runs_and_answers_its_cost_when_asked(
+    api: Api,
+) -> None:
+    account = await api.sign_up()
+    variables = {"from": "2026-11-01T00:00:00+00:00", "to": "2026-11-08T00:00:00+00:00"}
+    headers = {"Authorization": f"Bearer {account.access_token}"}
+    response = await api.client.post(
+        "/graphql",
+        json={"query": DASHBOARD, "variables": variables, "extensions": {"cost": True}},
+        headers=headers,
+    )
+    body = response.json()
+    assert "errors" not in body, body
+    assert body["data"]["me"] == {
+        "id": account.user_id,
+        "firstName": "Ada",
+        "timezone": "Europe/London",
+        "__typename": "User",
+    }
+    assert body["extensions"] == {"cost": {"requested": DASHBOARD_COST, "limit": 10_000}}
+    # Not asked: no `extensions` entry at all.
+    plain = await api.client.post(
+        "/graphql", json={"query": DASHBOARD, "variables": variables}, headers=headers
+    )
+    assert "extensions" not in plain.json()
+    assert plain.json()["data"] == body["data"]
+
+
+def test_fragments_spread_many_times_are_walked_once() -> None:
+    """Sixty fragments, each spreading the next twice: 2^60 paths that the depth, alias and
+    cost walks used to follow one by one."""
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(60))
+    leaf = "fragment F60 on Query { me { id } }"
+    schema = build_schema()._schema
+    assert operation_cost(schema, parse(f"{{ ...F0 }} {chain} {leaf}"), None, None) == 2**60
+
+
+async def test_documents_of_doubling_fragments_are_answered_or_refused_at_once() -> None:
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(60))
+    schema = build_schema()
+    plain = await schema.execute(f"{{ ...F0 }} {chain} fragment F60 on Query {{ __typename }}")
+    assert (plain.data, plain.errors) == ({"__typename": "Query"}, None)
+    aliased = await schema.execute(f"{{ ...F0 }} {chain} fragment F60 on Query {{ a: __typename }}")
+    assert aliased.errors is not None
+    assert [error.message for error in aliased.errors] == [f"{2**60} aliases found. Allowed: 15"]
 
 
 async def test_first_100_under_three_nested_lists_is_refused_before_execution() -> None:
