@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, SchemaExtension, ValidationCache
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
+from graphql.execution import Executor
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
 from englog.tracing import GraphQLTracing
@@ -59,6 +64,55 @@ class Subscription(InsightSubscription, EntrySubscription, NotificationSubscript
 
 
 VALIDATION_CACHE_SIZE = 512
+# Strawberry's own rules, which its validation adds to the operation's (schema.py there).
+_STRAWBERRY_RULES = (MaybeNullValidationRule, OneOfInputValidationRule)
+
+
+@lru_cache(maxsize=VALIDATION_CACHE_SIZE)
+def _validate(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+    hide_suggestions: bool,
+) -> list[GraphQLError]:
+    return validate(
+        schema, document, (*rules, *_STRAWBERRY_RULES), hide_suggestions=hide_suggestions
+    )
+
+
+class Validation(SchemaExtension):
+    """Strawberry's ValidationCache, and graphql-core's switch for "Did you mean …?".
+
+    A document already validated (compared by value, so a client's repeated query hits) is
+    not validated again: it was ~2.5 ms of every requestInsight. Without suggestions, no
+    error names an argument, type, enum value, input field or field the client did not
+    write: together they would rebuild the schema that introspection being off hides.
+    """
+
+    def __init__(self, *, suggestions: bool) -> None:
+        super().__init__()
+        self.hide_suggestions = not suggestions
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = _validate(
+            context.schema._schema,
+            context.graphql_document,
+            tuple(context.validation_rules),
+            self.hide_suggestions,
+        )
+        yield
+
+
+class QuietExecutor(SharingExecutor):
+    """The executor without suggestions in the errors of variables' values (enum values and
+    input fields), which graphql-core coerces when it builds the executor, after validation."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> list[GraphQLError] | Executor[Any]:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
 
 
 class Schema(strawberry.Schema):
@@ -77,12 +131,10 @@ def build_schema(
     tracing: bool = False,
 ) -> strawberry.Schema:
     # DocumentCache, not ParserCache: see graph/parsing.py.
-    # ValidationCache: a document already validated (compared by value, so a client's
-    # repeated query hits) is not validated again: it was ~2.5 ms of every requestInsight.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationMetrics,  # first in, last out: it sees the errors ErrorCodes has coded
         ErrorCodes,
-        lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        lambda: Validation(suggestions=suggestions),
         *(limits or QueryLimits()).extensions(),
         DocumentCache,
         OperationRateLimit,
@@ -96,10 +148,11 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
-        # "Did you mean …?" names fields a client did not ask about: off in production.
+        # "Did you mean …?" names what a client did not ask about: off in production
+        # (fields here, everything else in Validation and QuietExecutor).
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not suggestions),
         # Subscription events shared by many sockets are executed once (graph/sharing.py).
-        execution_context_class=SharingExecutor,
+        execution_context_class=SharingExecutor if suggestions else QuietExecutor,
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
+from collections import Counter
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -14,6 +16,49 @@ from graph.limits import Rule
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev-secret-change-me"})
 DEV_JWT_SECRET = "dev-secret-change-me"  # noqa: S105 - the placeholder production refuses
+
+
+# A production JWT secret must look random: long, varied, with no repeated unit and no
+# public placeholder in it. The entropy is estimated from the string's own character
+# frequencies, so it flatters a secret (it cannot see words), never punishes a random one:
+# `openssl rand -base64 48` estimates ~300 bits, `openssl rand -hex 32` ~220.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARS = 10
+MIN_SECRET_ENTROPY_BITS = 128
+HOW_TO_MAKE_ONE = "make one with `openssl rand -base64 48`"
+_PUBLIC_PLACEHOLDERS = (DEV_JWT_SECRET, "changeme", "change-me")
+
+
+def estimated_entropy_bits(text: str) -> float:
+    """Shannon entropy of the text's character frequencies, times its length."""
+    counts = Counter(text)
+    return -sum(n * math.log2(n / len(text)) for n in counts.values())
+
+
+def _repeated_unit(text: str) -> bool:
+    """Whether the text is a shorter unit written at least twice (`abcabcab` counts)."""
+    return any(
+        all(text[i] == text[i + period] for i in range(len(text) - period))
+        for period in range(1, len(text) // 2 + 1)
+    )
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why a secret is too guessable for production, or None when it is not."""
+    folded = secret.strip().lower()
+    if folded in PLACEHOLDER_SECRETS:
+        return "is missing or a placeholder"
+    if any(placeholder in folded for placeholder in _PUBLIC_PLACEHOLDERS):
+        return "contains a public placeholder"
+    if len(secret) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if _repeated_unit(secret):
+        return "repeats a shorter string"
+    if len(set(secret)) < MIN_SECRET_DISTINCT_CHARS:
+        return f"has fewer than {MIN_SECRET_DISTINCT_CHARS} distinct characters"
+    if estimated_entropy_bits(secret) < MIN_SECRET_ENTROPY_BITS:
+        return f"has less than {MIN_SECRET_ENTROPY_BITS} bits of estimated entropy"
+    return None
 
 
 def is_loopback(host: str) -> bool:
@@ -33,6 +78,10 @@ class ApiSettings(BaseSettings):
     env: Literal["development", "production"] = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/englog"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # How long one Redis command may take before it counts as Redis being away (the
+    # denylist then asks PostgreSQL, rate limits follow RATE_LIMIT_FAIL, …): a slow Redis must
+    # not hold every request. Connecting gets the same bound.
+    redis_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     jwt_secret: str = DEV_JWT_SECRET
     http_host: str = "127.0.0.1"
     http_port: int = 8000
@@ -89,6 +138,7 @@ class ApiSettings(BaseSettings):
     rate_limit_auth_ip: str = "30/60"  # logIn and signUp, per client IP
     rate_limit_auth_email: str = "10/600"  # logIn and signUp, per e-mail address
     rate_limit_insights: str = "60/3600"  # requestInsight, per user
+    rate_limit_exports: str = "10/3600"  # GET /export and exportMyData, per user
     # Traces (englog/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
     tracing_exporter: Literal["none", "console", "otlp"] = "none"
     otlp_endpoint: str | None = None
@@ -125,6 +175,7 @@ class ApiSettings(BaseSettings):
         "rate_limit_auth_ip",
         "rate_limit_auth_email",
         "rate_limit_insights",
+        "rate_limit_exports",
     )
     @classmethod
     def _check_rule(cls, value: str) -> str:
@@ -163,8 +214,9 @@ class ApiSettings(BaseSettings):
         problems = []
         if not self.grpc_tls:
             problems.append("gRPC must use mTLS in production (ENGLOG_GRPC_TLS_*_FILE)")
-        if self.jwt_secret.strip().lower() in PLACEHOLDER_SECRETS or len(self.jwt_secret) < 32:
-            problems.append("ENGLOG_JWT_SECRET is missing, a placeholder or shorter than 32 chars")
+        weakness = weak_secret(self.jwt_secret)
+        if weakness:
+            problems.append(f"ENGLOG_JWT_SECRET {weakness}: {HOW_TO_MAKE_ONE}")
         if self.introspection_enabled:
             problems.append("introspection must be off in production")
         if self.graphiql_enabled:

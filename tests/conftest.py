@@ -22,6 +22,7 @@ from tests.factories import Api, drop_database, make_settings, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = (
+    "idempotency_key",
     "log_entry_tag",
     "log_entry",
     "tag",
@@ -32,6 +33,7 @@ TABLES = (
     "event",
     "notification",
     "schedule_run",
+    "ended_session",
     '"user"',
 )
 

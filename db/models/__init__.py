@@ -1,6 +1,8 @@
 """Table models. Importing this package registers every table on SQLModel.metadata."""
 
+from db.models.ended_session import EndedSession
 from db.models.event import Event
+from db.models.idempotency_key import IdempotencyKey
 from db.models.insight import Insight
 from db.models.log_entry import LogEntry, LogEntryTag
 from db.models.notification import Notification, ScheduleRun
@@ -11,7 +13,9 @@ from db.models.task import Task
 from db.models.user import User
 
 __all__ = [
+    "EndedSession",
     "Event",
+    "IdempotencyKey",
     "Insight",
     "LogEntry",
     "LogEntryTag",

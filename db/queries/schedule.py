@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from db import queue
-from db.models import LogEntry, RefreshToken, ScheduleRun, User
+from db.models import EndedSession, LogEntry, RefreshToken, ScheduleRun, User
 
 WEEKLY_REPORT = "WEEKLY_REPORT"
 DAILY_SUMMARY = "DAILY_SUMMARY"
@@ -213,8 +213,10 @@ async def clean_up(
     tasks = await queue.delete_finished(session, before=now - task_age)
     tokens = sa.delete(RefreshToken).where(col(RefreshToken.expires_at) < now)
     runs = sa.delete(ScheduleRun).where(col(ScheduleRun.ran_at) < now - run_age)
-    counts = [
+    # A deleted account's ended session, once no token of it can be accepted any more.
+    ended = sa.delete(EndedSession).where(col(EndedSession.expires_at) < now)
+    tokens_deleted, runs_deleted, _ = [
         cast(CursorResult[Any], await session.execute(statement)).rowcount
-        for statement in (tokens, runs)
+        for statement in (tokens, runs, ended)
     ]
-    return Cleanup(tasks, *counts)
+    return Cleanup(tasks, tokens_deleted, runs_deleted)

@@ -7,8 +7,10 @@ from typing import Any
 import strawberry
 
 from db.models.enums import ImpactLevel, ValueRating
+from db.queries import idempotency as keys
 from db.queries import log_entry as entries
 from db.queries import project as projects
+from graph import idempotency
 from graph import validation as check
 from graph.context import Info
 from graph.entries.types import CreateLogEntryInput, LogEntry, UpdateLogEntryInput
@@ -64,8 +66,20 @@ def _missing_projects(
 @strawberry.type
 class EntryMutation:
     @strawberry.mutation(description="Log one entry; unknown tag names are created.")
-    async def create_log_entry(self, info: Info, input: CreateLogEntryInput) -> LogEntry:
-        rows = await _create(info, [input], prefix=lambda _: "")
+    async def create_log_entry(
+        self,
+        info: Info,
+        input: CreateLogEntryInput,
+        idempotency_key: idempotency.IdempotencyKeyArgument = None,
+    ) -> LogEntry:
+        rows = await _create(
+            info,
+            [input],
+            prefix=lambda _: "",
+            key=idempotency_key,
+            operation="createLogEntry",
+            arguments=input,
+        )
         return rows[0]
 
     @strawberry.mutation(
@@ -73,11 +87,21 @@ class EntryMutation:
         "`inputs.<index>.<field>`)."
     )
     async def create_log_entries(
-        self, info: Info, inputs: list[CreateLogEntryInput]
+        self,
+        info: Info,
+        inputs: list[CreateLogEntryInput],
+        idempotency_key: idempotency.IdempotencyKeyArgument = None,
     ) -> list[LogEntry]:
         if not 1 <= len(inputs) <= check.MAX_BULK_ENTRIES:
             raise BadUserInput({"inputs": f"must hold 1 to {check.MAX_BULK_ENTRIES} entries"})
-        return await _create(info, inputs, prefix=lambda index: f"inputs.{index}.")
+        return await _create(
+            info,
+            inputs,
+            prefix=lambda index: f"inputs.{index}.",
+            key=idempotency_key,
+            operation="createLogEntries",
+            arguments=inputs,
+        )
 
     @strawberry.mutation(description="Change an entry; omitted fields stay as they are.")
     async def update_log_entry(
@@ -116,9 +140,16 @@ class EntryMutation:
 
 
 async def _create(
-    info: Info, inputs: Sequence[CreateLogEntryInput], *, prefix: Any
+    info: Info,
+    inputs: Sequence[CreateLogEntryInput],
+    *,
+    prefix: Any,
+    key: str | None,
+    operation: str,
+    arguments: object,
 ) -> list[LogEntry]:
     user_id = info.context.user_id()
+    key = idempotency.parse_key(key)
     errors = FieldErrors()
     items: list[entries.EntryData] = []
     for index, data in enumerate(inputs):
@@ -129,6 +160,14 @@ async def _create(
     errors.raise_if_any()
     wanted = [(f"{prefix(i)}projectId", item.project_id) for i, item in enumerate(items)]
     async with transaction(info.context.db, info.context.state.hub) as session:
+        replayed = await idempotency.replayed_ids(
+            session, user_id=user_id, key=key, operation=operation, arguments=arguments
+        )
+        if replayed is not None:
+            earlier = await keys.load_entries_in_order(session, user_id=user_id, entry_ids=replayed)
+            if earlier is None:
+                raise idempotency.gone("Log entry")
+            return [LogEntry.from_model(row) for row in earlier]
         owned = await projects.owned_project_ids(
             session, user_id=user_id, project_ids={p for _, p in wanted if p is not None}
         )
@@ -137,6 +176,7 @@ async def _create(
             raise NotFound("Project", missing)
         rows = await entries.create_entries(session, user_id=user_id, items=items)
         await entries.enqueue_enrichment(session, user_id=user_id, entries=rows)
+        await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id for row in rows])
     return [LogEntry.from_model(row) for row in rows]
 
 

@@ -9,6 +9,7 @@ from db.models.enums import InsightStatus
 from db.queries import insight as insights
 from db.queries import project as projects
 from db.queries import user as users
+from graph import idempotency
 from graph import validation as check
 from graph.context import Info
 from graph.errors import Conflict, FieldErrors, NotFound, Unauthenticated
@@ -69,11 +70,29 @@ class InsightMutation:
         description="Ask for a report on a period: answers at once with the PENDING insight "
         "(its metrics already computed); a worker writes it, and insightEvents tells when."
     )
-    async def request_insight(self, info: Info, input: RequestInsightInput) -> Insight:
+    async def request_insight(
+        self,
+        info: Info,
+        input: RequestInsightInput,
+        idempotency_key: idempotency.IdempotencyKeyArgument = None,
+    ) -> Insight:
         user_id = info.context.user_id()
+        key = idempotency.parse_key(idempotency_key)
         request = _request(input)
+        # Before the transaction, so a flood of requests is refused without a connection
+        # each; a retry with a key counts too, then.
         await info.context.state.limiter.insight(info.context, user_id)  # GPU time
         async with transaction(info.context.db, info.context.state.hub) as session:
+            replayed = await idempotency.replayed_ids(
+                session, user_id=user_id, key=key, operation="requestInsight", arguments=input
+            )
+            if replayed is not None:
+                earlier = await insights.get_insight(
+                    session, user_id=user_id, insight_id=replayed[0]
+                )
+                if earlier is None:
+                    raise idempotency.gone("Insight")
+                return Insight.from_model(earlier)
             user = await _requester(session, user_id)
             if request.project_ids:
                 owned = await projects.owned_project_ids(
@@ -82,6 +101,7 @@ class InsightMutation:
                 if owned != set(request.project_ids):
                     raise NotFound("Project", {"projectIds": "no such project"})
             row = await insights.create_insight(session, user=user, request=request)
+            await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])
         return Insight.from_model(row)
 
     @strawberry.mutation(

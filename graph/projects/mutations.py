@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy.exc import IntegrityError
 
 from db.queries import project as projects
+from graph import idempotency
 from graph import validation as check
 from graph.context import Info
 from graph.errors import BadUserInput, Conflict, FieldErrors, NotFound, unique_violation
@@ -58,12 +59,29 @@ def _name_conflict(exc: IntegrityError) -> Exception:
 @strawberry.type
 class ProjectMutation:
     @strawberry.mutation(description="Create a project.")
-    async def create_project(self, info: Info, input: CreateProjectInput) -> Project:
+    async def create_project(
+        self,
+        info: Info,
+        input: CreateProjectInput,
+        idempotency_key: idempotency.IdempotencyKeyArgument = None,
+    ) -> Project:
         user_id = info.context.user_id()
+        key = idempotency.parse_key(idempotency_key)
         values = _project_values(input)
         try:
             async with info.context.db() as session, session.begin():
+                replayed = await idempotency.replayed_ids(
+                    session, user_id=user_id, key=key, operation="createProject", arguments=input
+                )
+                if replayed is not None:
+                    earlier = await projects.get_project(
+                        session, user_id=user_id, project_id=replayed[0]
+                    )
+                    if earlier is None:
+                        raise idempotency.gone("Project")
+                    return Project.from_model(earlier)
                 row = await projects.create_project(session, user_id=user_id, values=values)
+                await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])
         except IntegrityError as exc:
             raise _name_conflict(exc) from None
         return Project.from_model(row)

@@ -24,6 +24,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import schedule
+from db.queries.idempotency import delete_expired_keys
 from graph.errors import is_unavailable
 from graph.events import EventHub, transaction
 from graph.prometheus import ApiMetrics
@@ -217,12 +218,16 @@ class Scheduler:
             done = await schedule.clean_up(
                 session, now=now, task_age=TASK_RETENTION, run_age=RUN_RETENTION
             )
+            # Keys older than a day answer nothing (db/queries/idempotency.py).
+            keys = await delete_expired_keys(session, now=now)
         self.cleaned_at = now
-        if done.tasks or done.refresh_tokens or done.schedule_runs:
+        if done.tasks or done.refresh_tokens or done.schedule_runs or keys:
             logger.info(
-                "clean-up: %d finished tasks, %d expired refresh tokens, %d schedule runs",
+                "clean-up: %d finished tasks, %d expired refresh tokens, %d schedule runs, "
+                "%d idempotency keys",
                 done.tasks,
                 done.refresh_tokens,
                 done.schedule_runs,
+                keys,
             )
         return done

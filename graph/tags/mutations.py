@@ -6,6 +6,7 @@ import strawberry
 from sqlalchemy.exc import IntegrityError
 
 from db.queries import tag as tags
+from graph import idempotency
 from graph import validation as check
 from graph.context import Info
 from graph.errors import Conflict, FieldErrors, NotFound, unique_violation
@@ -39,12 +40,27 @@ def _name_conflict(exc: IntegrityError) -> Exception:
 @strawberry.type
 class TagMutation:
     @strawberry.mutation(description="Create a tag.")
-    async def create_tag(self, info: Info, input: CreateTagInput) -> Tag:
+    async def create_tag(
+        self,
+        info: Info,
+        input: CreateTagInput,
+        idempotency_key: idempotency.IdempotencyKeyArgument = None,
+    ) -> Tag:
         user_id = info.context.user_id()
+        key = idempotency.parse_key(idempotency_key)
         values = _tag_values(input)
         try:
             async with info.context.db() as session, session.begin():
+                replayed = await idempotency.replayed_ids(
+                    session, user_id=user_id, key=key, operation="createTag", arguments=input
+                )
+                if replayed is not None:
+                    earlier = await tags.get_tag(session, user_id=user_id, tag_id=replayed[0])
+                    if earlier is None:
+                        raise idempotency.gone("Tag")
+                    return Tag.from_model(earlier)
                 row = await tags.create_tag(session, user_id=user_id, values=values)
+                await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])
         except IntegrityError as exc:
             raise _name_conflict(exc) from None
         return Tag.from_model(row)

@@ -28,6 +28,8 @@ TABLES = {
     "event",
     "notification",
     "schedule_run",
+    "ended_session",
+    "idempotency_key",
 }
 
 

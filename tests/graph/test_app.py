@@ -13,6 +13,9 @@ from graph.errors import ErrorCodes, NotFound
 from graph.settings import ApiSettings
 from tests.factories import make_settings, serve
 
+# A random secret (`secrets.token_urlsafe(48)`): production refuses guessable ones.
+SECRET = "XVlPy8PFXRE00IZbkK97BzPk3IX6mwrbD-8HEseXzMfYXwLSiBmieCs5dBlD-PXG"
+
 
 async def test_health_ready_and_live_report_both_services(client: httpx.AsyncClient) -> None:
     health = await client.get("/health")
@@ -93,7 +96,7 @@ def grpc_tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def test_production_refuses_introspection_or_graphiql_switched_on(
     grpc_tls: dict[str, str],
 ) -> None:
-    secret = "s" * 40
+    secret = SECRET
     with pytest.raises(ValidationError, match="introspection"):
         ApiSettings.model_validate(
             {"env": "production", "jwt_secret": secret, "introspection": True, **grpc_tls}
@@ -108,7 +111,7 @@ def test_production_refuses_introspection_or_graphiql_switched_on(
 
 def test_production_refuses_plaintext_grpc_even_on_loopback() -> None:
     with pytest.raises(ValidationError, match="gRPC must use mTLS in production"):
-        ApiSettings(env="production", jwt_secret="s" * 40, grpc_host="127.0.0.1")
+        ApiSettings(env="production", jwt_secret=SECRET, grpc_host="127.0.0.1")
 
 
 def test_plaintext_grpc_is_refused_off_loopback_and_half_a_tls_setup_is_refused(
@@ -131,7 +134,7 @@ async def test_production_app_has_no_introspection_and_no_graphiql(
     database_url: str, redis_url: str, grpc_tls: dict[str, str]
 ) -> None:
     settings = make_settings(
-        database_url, redis_url, env="production", jwt_secret="p" * 40, **grpc_tls
+        database_url, redis_url, env="production", jwt_secret=SECRET, **grpc_tls
     )
     async with serve(settings) as client:
         introspection = await client.post(
