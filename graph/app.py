@@ -28,10 +28,12 @@ from graph.auth.tokens import TokenService
 from graph.context import AppState
 from graph.errors import is_unavailable
 from graph.events import EventHub
+from graph.export import ExportDownloads
 from graph.fanout import ServerSend
 from graph.gc_policy import GcPolicy
 from graph.grpc_server import WorkerProtocol, requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
+from graph.http_streams import HttpStreams
 from graph.middleware import BodyLimit, SecurityHeaders
 from graph.prometheus import ApiMetrics, RequestMetrics, metrics_endpoint
 from graph.query_limits import QueryLimits
@@ -105,6 +107,9 @@ async def going_away(app: Starlette) -> None:
     another process at once. The lifespan's end does the latter too, for other servers."""
     state: AppState | None = getattr(app.state, "englog", None)
     protocol: WorkerProtocol | None = getattr(app.state, "worker_protocol", None)
+    streams: HttpStreams | None = getattr(app.state, "http_streams", None)
+    if streams is not None:  # subscriptions over HTTP end with a last error, and complete
+        streams.end_all()
     steps: list[Coroutine[Any, Any, None]] = []
     if state is not None:
         steps.append(state.ws_slots.close_all(GOING_AWAY, GOING_AWAY_REASON))
@@ -122,7 +127,11 @@ def create_app(settings: ApiSettings) -> Starlette:
         engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         if traced:
             tracing.trace_sql(engine)
-        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=PROBE_TIMEOUT)
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=min(PROBE_TIMEOUT, settings.redis_timeout_seconds),
+            socket_timeout=settings.redis_timeout_seconds,
+        )
         state = AppState(
             settings=settings,
             engine=engine,
@@ -177,6 +186,7 @@ def create_app(settings: ApiSettings) -> Starlette:
                             await scheduling
                         await scheduler.close()  # the lock is free for another process at once
         finally:
+            await view.streams.close()
             await state.ws_slots.close()
             await state.hub.close()
             await redis.aclose()
@@ -196,6 +206,7 @@ def create_app(settings: ApiSettings) -> Starlette:
         ),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,
+        ping_seconds=settings.ws_ping_seconds,
     )
     routes = [
         Route("/graphql", view),
@@ -204,6 +215,12 @@ def create_app(settings: ApiSettings) -> Starlette:
         Route("/ready", ready),
         Route("/live", live),
         Route("/metrics", metrics_endpoint),
+        # Each download holds a connection while it is read: at most half the pool's.
+        Route(
+            "/export",
+            ExportDownloads(max_running=max(1, settings.db_pool_size // 2)).endpoint,
+            methods=["GET"],
+        ),
     ]
     middleware = [
         Middleware(RequestMetrics, metrics=metrics),
@@ -229,4 +246,6 @@ def create_app(settings: ApiSettings) -> Starlette:
     middleware.insert(0, Middleware(RequestIds))
     # Outermost: the server's own send of each websocket, for its feeds (graph/fanout.py).
     middleware.insert(0, Middleware(ServerSend))
-    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+    app.state.http_streams = view.streams  # for going_away
+    return app

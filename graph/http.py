@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import re
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -17,11 +18,15 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.types import ExecutionResult
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graph import ws
+from graph import http_streams, ws
 from graph.context import AppState, Context
 from graph.errors import GRAPHQL_VALIDATION_FAILED, RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
 
@@ -105,22 +110,108 @@ GRAPHIQL_FETCHER_WITH_TOKEN = """      let englogAuthorization = null;
 
 
 class SubResponse(Response):
-    """Carries the negotiated media type from get_sub_response to create_response."""
+    """Carries the negotiated media type from get_sub_response to create_response, and an
+    admitted HTTP stream from execute_operation to create_streaming_response."""
 
     graphql_response_json: bool = False
+    stream: http_streams.HttpStream | None = None
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """Also the websocket endpoint: graphql-transport-ws only, with graph.ws's policy."""
+    """Also the websocket endpoint: graphql-transport-ws only, with graph.ws's policy; and
+    subscriptions over HTTP (graphql-sse, multipart), with graph.http_streams's."""
 
     graphql_transport_ws_handler_class = ws.GraphQLTransportWSHandler
 
-    def __init__(self, state_key: str = "englog", **kwargs: Any) -> None:
-        # Only the protocol whose connection policy graph.ws implements: the legacy
-        # graphql-ws would skip the expiry and the counting (and HTTP streaming stays off).
-        kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+    def __init__(
+        self, state_key: str = "englog", *, ping_seconds: float = 15.0, **kwargs: Any
+    ) -> None:
+        # Only the websocket protocol whose connection policy graph.ws implements: the legacy
+        # graphql-ws would skip the expiry and the counting. The HTTP streams have theirs.
+        kwargs.setdefault(
+            "subscription_protocols",
+            (GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+        )
         super().__init__(**kwargs)
         self.state_key = state_key
+        self.stream_transport_classes_by_protocol = http_streams.transports(ping_seconds)
+        # The protocols of the requests they serve ("sse", "multipart-subscription").
+        self.stream_protocols = frozenset(
+            transport.protocol
+            for name, transport in self.stream_transport_classes_by_protocol.items()
+            if name in self.protocols
+        )
+        self.streams = http_streams.HttpStreams()
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        admitted = await self.streams.admit(
+            method=request_adapter.method,
+            data=request_data,
+            context=context,
+            sub_response=sub_response,
+            stream_protocols=self.stream_protocols,
+        )
+        if isinstance(admitted, ExecutionResult):
+            return admitted  # refused: sub_response has the status
+        try:
+            result = await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        except BaseException:
+            if admitted is not None:
+                await admitted.release(self.streams)
+            raise
+        if admitted is None:
+            return result
+        if isinstance(sub_response, SubResponse) and isinstance(
+            result, SubscriptionExecutionResult
+        ):
+            sub_response.stream = admitted
+            return cast(SubscriptionExecutionResult, http_streams.results(result, context))
+        await admitted.release(self.streams)
+        return result
+
+    async def create_streaming_response(
+        self,
+        request: Request | WebSocket,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        admitted = sub_response.stream if isinstance(sub_response, SubResponse) else None
+        if admitted is None:  # not one of ours (@defer's multipart)
+            return await super().create_streaming_response(request, stream, sub_response, headers)
+        return http_streams.StreamResponse(
+            stream,
+            admitted,
+            self.streams,
+            status_code=sub_response.status_code or 200,
+            headers={**sub_response.headers, **headers},
+        )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        # Strawberry checks the types of query, variables and extensions but not this one; a
+        # number or an object became 'Unknown operation named "5"', a request error of the
+        # right status only with graphql-response+json (GraphQL-over-HTTP: a malformed request).
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item.operation_name, (str, type(None))):
+                raise HTTPException(
+                    400,
+                    "The GraphQL operation's `operationName` must be a string or null, "
+                    "if provided.",
+                )
+        return data
 
     def parse_json(self, data: str | bytes) -> Any:
         try:
@@ -242,9 +333,15 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> Response:
         modern = isinstance(sub_response, SubResponse) and sub_response.graphql_response_json
         status = 200
-        if modern and isinstance(response_data, dict) and _is_request_error(response_data):
+        if (
+            modern
+            and isinstance(response_data, dict)
+            and (_is_request_error(response_data) or _only_rate_limited(response_data))
+        ):
             # A request error (parse, validation, variable coercion): no execution happened,
             # so the response has no `data` and the status is 4xx (GraphQL-over-HTTP 6.4.2).
+            # A logIn or signUp refused by its own rate limit did nothing either: the same
+            # 429 answer as an operation refused by the per-user limit (README).
             response_data = {k: v for k, v in response_data.items() if k != "data"}  # type: ignore[assignment]
             status = _request_error_status(response_data)
         response = Response(
@@ -270,6 +367,15 @@ def _request_error_status(response: GraphQLHTTPResponse) -> int:
         if codes == {code}:
             return status
     return 400
+
+
+def _only_rate_limited(response: GraphQLHTTPResponse) -> bool:
+    """Whether nothing was answered and every error is a RATE_LIMITED field error."""
+    if response.get("data") is not None:
+        return False
+    errors: list[dict[str, Any]] = list(response.get("errors") or [])  # type: ignore[arg-type]
+    codes = {(error.get("extensions") or {}).get("code") for error in errors}
+    return codes == {RATE_LIMITED}
 
 
 def _is_request_error(response: GraphQLHTTPResponse) -> bool:

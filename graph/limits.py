@@ -11,6 +11,8 @@ agree. What is counted, and where:
 - `auth_ip` and `auth_email`: every logIn and signUp, per client IP and per e-mail address
   (brute force and account enumeration), whatever the operation looks like (aliases count).
 - `insights`: every requestInsight per user (each costs GPU time).
+- `exports`: every export of an account (GET /export and exportMyData) per user: each
+  reads every row of the account.
 
 Exceeding answers RATE_LIMITED with extensions.retryAfter (seconds, rounded up). When Redis
 cannot be asked, ENGLOG_RATE_LIMIT_FAIL ("open", the default: the operation goes through,
@@ -29,11 +31,11 @@ from typing import TYPE_CHECKING
 
 from graphql import DocumentNode, ExecutionResult, FieldNode, GraphQLError, get_operation_ast
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from graph.errors import RATE_LIMITED, AppError, ServiceUnavailable, Unauthenticated
+from graph.redis_faults import REDIS_FAULTS
 
 if TYPE_CHECKING:
     from graph.context import Context
@@ -101,6 +103,7 @@ class RateLimiter:
         auth_ip: Rule,
         auth_email: Rule,
         insights: Rule,
+        exports: Rule = Rule(10, 3600),
     ) -> None:
         self.redis = redis
         self.enabled = enabled
@@ -109,6 +112,7 @@ class RateLimiter:
         self.auth_ip = auth_ip
         self.auth_email = auth_email
         self.insights = insights
+        self.exports = exports
         self._script = redis.register_script(_GCRA)
 
     @classmethod
@@ -121,6 +125,7 @@ class RateLimiter:
             auth_ip=Rule.parse(settings.rate_limit_auth_ip),
             auth_email=Rule.parse(settings.rate_limit_auth_email),
             insights=Rule.parse(settings.rate_limit_insights),
+            exports=Rule.parse(settings.rate_limit_exports),
         )
 
     async def hit(self, bucket: str, rule: Rule, context: object = None) -> None:
@@ -139,7 +144,7 @@ class RateLimiter:
             wait = int(
                 await self._script(keys=[PREFIX + bucket], args=[interval, rule.period * 1_000_000])
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_FAULTS as exc:
             if self.fail_open:
                 logger.warning(
                     "rate limit %s not checked (Redis: %s); letting it through", bucket, exc
@@ -162,6 +167,10 @@ class RateLimiter:
 
     async def insight(self, context: Context, user_id: uuid.UUID) -> None:
         await self.hit(f"insight:{user_id}", self.insights, context)
+
+    async def export(self, user_id: uuid.UUID, context: object = None) -> None:
+        """An export of the account, whichever way it is asked for (graph/export.py)."""
+        await self.hit(f"export:{user_id}", self.exports, context)
 
     async def operation(self, context: Context) -> None:
         try:
