@@ -11,6 +11,10 @@ import strawberry
 
 from db.queries.pagination import PageCursor
 from graph.errors import BadUserInput
+from graph.validation import EARLIEST, LATEST
+
+# A cursor this API gives out is ~80 characters: a longer text is not decoded at all.
+MAX_CURSOR = 200
 
 
 @strawberry.type(description="Where a page sits in the whole list (Relay cursor connections).")
@@ -31,13 +35,20 @@ def encode_cursor(start_time: datetime, item_id: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str, field: str = "after") -> PageCursor:
+    """The keyset position of a cursor; BAD_USER_INPUT on `field` for anything this API could
+    not have given out (the instants of cursors are those of entries and insights, and the
+    driver cannot send one whose UTC form leaves years 1–9999)."""
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
         padded = cursor + "=" * (-len(cursor) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
         when, _, item = raw.partition("|")
         start_time = datetime.fromisoformat(when)
-        if start_time.tzinfo is None:
+        if start_time.utcoffset() is None:
             raise ValueError("naive cursor time")
+        if not EARLIEST <= start_time < LATEST:
+            raise ValueError("cursor time out of range")
         return PageCursor(start_time=start_time, id=uuid.UUID(item))
     except (ValueError, UnicodeError, binascii.Error):
         raise BadUserInput({field: "is not a cursor this API gave out"}) from None

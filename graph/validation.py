@@ -8,10 +8,14 @@ import zoneinfo
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from functools import cache
+from typing import Annotated
 
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types.unset import UnsetType
 
-from graph.errors import FieldErrors, NotFound
+from db.queries import event as events
+from graph.errors import BadUserInput, FieldErrors, NotFound
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 2000
@@ -24,6 +28,9 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 128
 MAX_EMAIL = 254
 MAX_SEARCH = 200
+# Items of each list of a query filter: far more than a user has projects or enum values, and
+# far below what PostgreSQL binds in one statement (32,767 parameters).
+MAX_FILTER_ITEMS = 100
 # The instants an entry (and the days an insight's period) may have. The driver cannot send
 # one whose UTC form leaves years 1–9999 and sends 0001-01-01 / 9999-12-31 23:59:59.999999 UTC
 # as ±infinity, and durationMinutes is a 32-bit count (about 4,000 years): outside this range
@@ -31,6 +38,21 @@ MAX_SEARCH = 200
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
 RANGE_MESSAGE = "must be between 1900-01-01 and 2999-12-31"
+
+# Event ids (subscription cursors) are PostgreSQL bigints, written in ASCII digits.
+_EVENT_CURSOR = re.compile(r"[0-9]{1,19}")
+MAX_EVENT_ID = 2**63 - 1
+NOT_A_CURSOR = "is not a cursor this API gave out"
+# The `since` argument of every resumable subscription.
+Since = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Resume after this `cursor` of the stream: first everything after it, "
+        "then live. A cursor beyond the newest event of the user's stream (another account's, "
+        "say) or anything that is not a cursor is refused with BAD_USER_INPUT on `since`, "
+        "never clamped. Omitted: from now on."
+    ),
+]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
@@ -155,6 +177,28 @@ def page_size(errors: FieldErrors, field: str, value: int) -> int:
     return value
 
 
+def bounded(
+    errors: FieldErrors, field: str, items: Sequence[object] | None, *, max_items: int
+) -> bool:
+    """Whether a list is absent or within `max_items` (its items are checked only then)."""
+    if items is not None and len(items) > max_items:
+        errors.add(field, f"at most {max_items} items")
+        return False
+    return True
+
+
+def tag_filter(errors: FieldErrors, field: str, names: Sequence[str] | None) -> list[str] | None:
+    """Stripped tag names to look entries up by, each a name a tag could have."""
+    if names is None or not bounded(errors, field, names, max_items=MAX_FILTER_ITEMS):
+        return None
+    result = []
+    for index, name in enumerate(names):
+        clean = text(errors, f"{field}.{index}", name, max_len=MAX_TAG_NAME)
+        if clean is not None:
+            result.append(clean)
+    return result
+
+
 def tag_names(errors: FieldErrors, field: str, names: Sequence[str] | None) -> list[str] | None:
     """Stripped, de-duplicated (case-insensitively, first spelling wins) tag names."""
     if names is None:
@@ -198,3 +242,30 @@ def reference_ids(
         else:
             parsed.append(item)
     return parsed
+
+
+async def resume_after(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    user_id: uuid.UUID,
+    topic: str,
+    since: str | None,
+    field: str = "since",
+) -> int | None:
+    """The event id a resumable subscription replays after, or BAD_USER_INPUT on `field`.
+
+    A cursor beyond the user's newest event of the topic is refused, not clamped: taken as
+    it is, every event up to it, live ones included, would be skipped, and the subscription
+    would say nothing for as long as it lived. (Events are never deleted, so every cursor the
+    stream gave out is at most its newest; the database, not this process's feed, is asked,
+    so a cursor another API process delivered a moment ago is known.)"""
+    if since is None:
+        return None
+    if not _EVENT_CURSOR.fullmatch(since) or int(since) > MAX_EVENT_ID:
+        raise BadUserInput({field: NOT_A_CURSOR})
+    after = int(since)
+    async with db() as session:
+        newest = await events.latest_event_id(session, user_id=user_id, topic=topic)
+    if after > newest:
+        raise BadUserInput({field: "is beyond the newest event of this stream"})
+    return after

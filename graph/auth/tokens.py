@@ -91,27 +91,67 @@ class TokenService:
         return self._issue(worker_id, "worker", WORKER_SESSION_TTL, None)
 
     def decode(self, token: str, expected: TokenType) -> Claims:
-        """Claims of a valid token of the expected type; Unauthenticated otherwise."""
+        """Claims of a valid token of the expected type; Unauthenticated otherwise.
+
+        The signature proves who signed a token, not that its claims are well formed: each
+        claim is checked for the exact type and range this service signs, so a token signed
+        elsewhere with the secret (or by a bug) is refused, never an error further on."""
         try:
+            # exp and iat are checked below (jose takes any int()-able value: a string, a
+            # float, 1e20, and a huge exp then overflowed datetime); jose's own checks of the
+            # other claims raise TypeError on a list or an object.
             payload = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
-                options={"require_exp": True, "require_sub": True, "require_jti": True},
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "require_sub": True,
+                    "require_jti": True,
+                },
             )
-        except JWTError as exc:
-            expired = "expired" in str(exc).lower()
-            raise Unauthenticated("Token expired" if expired else "Invalid token") from None
-        if payload.get("typ") != expected:
-            raise Unauthenticated("Invalid token")
-        try:
-            family = payload.get("fam")
-            return Claims(
-                user_id=uuid.UUID(str(payload["sub"])),
-                jti=uuid.UUID(str(payload["jti"])),
-                token_type=expected,
-                expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
-                family_id=uuid.UUID(str(family)) if family is not None else None,
-            )
-        except (KeyError, TypeError, ValueError):
+        except (JWTError, TypeError, ValueError, OverflowError):
             raise Unauthenticated("Invalid token") from None
+        if not isinstance(payload, dict) or payload.get("typ") != expected:
+            raise Unauthenticated("Invalid token")
+        expires = _timestamp(payload.get("exp"))
+        if expires is None or ("iat" in payload and _timestamp(payload["iat"]) is None):
+            raise Unauthenticated("Invalid token")
+        user_id = _uuid(payload.get("sub"))
+        jti = _uuid(payload.get("jti"))
+        family = payload.get("fam")
+        family_id = _uuid(family) if family is not None else None
+        if user_id is None or jti is None or (family is not None and family_id is None):
+            raise Unauthenticated("Invalid token")
+        if expires <= datetime.now(UTC):
+            raise Unauthenticated("Token expired")
+        return Claims(
+            user_id=user_id,
+            jti=jti,
+            token_type=expected,
+            expires_at=expires,
+            family_id=family_id,
+        )
+
+
+# The last second of year 9999: every instant a datetime (and PostgreSQL's timestamptz as the
+# driver sends it) can hold.
+MAX_TIMESTAMP = 253_402_300_799
+
+
+def _timestamp(value: object) -> datetime | None:
+    """A NumericDate as this service signs it: whole seconds (bool is not one) in years 1970
+    to 9999."""
+    if type(value) is not int or not 0 <= value <= MAX_TIMESTAMP:
+        return None
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None

@@ -10,19 +10,25 @@ from graph.entries.types import LogEntry, LogEntryConnection, LogEntryEdge, LogE
 from graph.errors import FieldErrors, NotFound
 from graph.pagination import PageInfo, decode_cursor, encode_cursor
 
-MAX_FILTER_ITEMS = 100
-
 
 def _filter(where: LogEntryFilter | None) -> entries.EntryFilter:
     if where is None:
         return entries.EntryFilter()
     errors = FieldErrors("filter.")
-    start_from = check.aware(errors, "from", where.from_)
-    start_to = check.aware(errors, "to", where.to)
-    for name, items in (("projectIds", where.project_ids), ("tags", where.tags)):
-        if items is not None and len(items) > MAX_FILTER_ITEMS:
-            errors.add(name, f"at most {MAX_FILTER_ITEMS} items")
-    project_ids = check.reference_ids(errors, "projectIds", where.project_ids)
+    # The instants an entry may have: outside them nothing matches, and the driver cannot send
+    # one whose UTC form leaves years 1–9999.
+    start_from = check.instant(errors, "from", where.from_)
+    start_to = check.instant(errors, "to", where.to)
+    for name, items in (
+        ("types", where.types),
+        ("valueRatings", where.value_ratings),
+        ("impactLevels", where.impact_levels),
+    ):
+        check.bounded(errors, name, items, max_items=check.MAX_FILTER_ITEMS)
+    project_ids = None
+    if check.bounded(errors, "projectIds", where.project_ids, max_items=check.MAX_FILTER_ITEMS):
+        project_ids = check.reference_ids(errors, "projectIds", where.project_ids)
+    tags = check.tag_filter(errors, "tags", where.tags)
     search = check.text(errors, "search", where.search, max_len=check.MAX_SEARCH, required=False)
     errors.raise_if_any()
     return entries.EntryFilter(
@@ -30,7 +36,7 @@ def _filter(where: LogEntryFilter | None) -> entries.EntryFilter:
         start_to=start_to,
         project_ids=project_ids,
         types=[item.value for item in where.types] if where.types is not None else None,
-        tags=where.tags,
+        tags=tags,
         value_ratings=[v.value for v in where.value_ratings]
         if where.value_ratings is not None
         else None,

@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from db.models import LogEntry as LogEntryRow
 from db.queries import event as events
+from graph import validation as check
 from graph.context import Info
 from graph.entries.types import LogEntry
 from graph.subscriptions import follow
@@ -57,7 +58,11 @@ class EntrySubscription:
         "first everything that changed after it, then live: no gap, no duplicate."
     )
     async def log_entry_events(
-        self, info: Info, since: str | None = None
+        self, info: Info, since: check.Since = None
     ) -> AsyncGenerator[LogEntryEvent, None]:
-        async for item in follow(info, topic=events.LOG_ENTRY, since=since, load=log_entry_events):
+        after = await check.resume_after(
+            info.context.db, user_id=info.context.user_id(), topic=events.LOG_ENTRY, since=since
+        )
+        resume = str(after) if after is not None else None
+        async for item in follow(info, topic=events.LOG_ENTRY, since=resume, load=log_entry_events):
             yield item

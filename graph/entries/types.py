@@ -102,30 +102,35 @@ class LogEntryConnection:
 @strawberry.input(description="Narrows logEntries; every list means 'any of'.")
 class LogEntryFilter:
     from_: datetime | None = strawberry.field(
-        name="from", default=None, description="Entries starting at or after this instant."
+        name="from",
+        default=None,
+        description="Entries starting at or after this instant (1900-01-01 to 2999-12-31 UTC).",
     )
     to: datetime | None = strawberry.field(
-        default=None, description="Entries starting before this instant."
+        default=None,
+        description="Entries starting before this instant (1900-01-01 to 2999-12-31 UTC).",
     )
     project_ids: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Entries of any of these projects."
+        default=None, description="Entries of any of these projects (up to 100 of the user's)."
     )
     types: list[ActivityType] | None = strawberry.field(
-        default=None, description="Entries of any of these activity types."
+        default=None, description="Entries of any of these activity types (up to 100 items)."
     )
     tags: list[str] | None = strawberry.field(
-        default=None, description="Entries carrying any of these tags (case-insensitive)."
+        default=None,
+        description="Entries carrying any of these tags (case-insensitive; up to 100 names, "
+        "each 1–50 characters without control characters).",
     )
     value_ratings: list[ValueRating] | None = strawberry.field(
-        default=None, description="Entries with any of these value ratings."
+        default=None, description="Entries with any of these value ratings (up to 100 items)."
     )
     impact_levels: list[ImpactLevel] | None = strawberry.field(
-        default=None, description="Entries with any of these impact levels."
+        default=None, description="Entries with any of these impact levels (up to 100 items)."
     )
     search: str | None = strawberry.field(
         default=None,
         description="Full-text search over title and description (web-search syntax: "
-        'words, "phrases", -excluded, or).',
+        'words, "phrases", -excluded, or); up to 200 characters without control characters.',
     )
 
 

@@ -16,15 +16,25 @@ MAX_RANGE = timedelta(days=366)
 
 From = Annotated[
     datetime,
-    strawberry.argument(name="from", description="Entries starting at or after this instant."),
+    strawberry.argument(
+        name="from",
+        description="Entries starting at or after this instant (1900-01-01 to 2999-12-31 UTC).",
+    ),
 ]
-To = Annotated[datetime, strawberry.argument(description="Entries starting before this instant.")]
+To = Annotated[
+    datetime,
+    strawberry.argument(
+        description="Entries starting before this instant (1900-01-01 to 2999-12-31 UTC)."
+    ),
+]
 
 
 def _range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     errors = FieldErrors()
-    checked_start = check.aware(errors, "from", start)
-    checked_end = check.aware(errors, "to", end)
+    # The instants an entry may have: the driver cannot send one whose UTC form leaves years
+    # 1–9999, nor can the user's calendar days be counted near those ends.
+    checked_start = check.instant(errors, "from", start)
+    checked_end = check.instant(errors, "to", end)
     if checked_start is not None and checked_end is not None:
         if checked_end <= checked_start:
             errors.add("to", "must be after from")

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import event as events
 from db.queries import notification as notifications
+from graph import validation as check
 from graph.context import Info
 from graph.notifications.types import Notification, NotificationEvent
 from graph.subscriptions import follow
@@ -39,9 +40,13 @@ class NotificationSubscription:
         "(a cursor), first every one sent after it, then live: no gap, no duplicate."
     )
     async def notifications(
-        self, info: Info, since: str | None = None
+        self, info: Info, since: check.Since = None
     ) -> AsyncGenerator[NotificationEvent, None]:
+        after = await check.resume_after(
+            info.context.db, user_id=info.context.user_id(), topic=events.NOTIFICATION, since=since
+        )
+        resume = str(after) if after is not None else None
         async for item in follow(
-            info, topic=events.NOTIFICATION, since=since, load=notification_events
+            info, topic=events.NOTIFICATION, since=resume, load=notification_events
         ):
             yield item
