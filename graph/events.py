@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +96,24 @@ class Subscriber:
     async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
         while True:
             yield await self.get()
+
+
+class ResyncingPubSub(PubSub):
+    """redis-py's pub/sub, telling the hub when it reconnected by itself.
+
+    redis-py reconnects (and resubscribes) inside a call that then succeeds, so the hub sees
+    no error; but whatever was published while the connection was down is in PostgreSQL
+    only, and every subscriber must re-read it. `on_connect` runs at each reconnect, not at
+    the first connect (it is registered once the connection is made).
+    """
+
+    def __init__(self, *args: Any, on_reconnect: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_reconnect = on_reconnect
+
+    async def on_connect(self, connection: Any) -> None:
+        await super().on_connect(connection)
+        self.on_reconnect()
 
 
 class EventHub:
@@ -207,11 +225,19 @@ class EventHub:
         try:
             yield subscriber
         finally:
-            async with self._lock:
-                if self._forget(subscriber):
-                    await self._redis_unsubscribe(channel)
-                if not self._subscribers:
-                    await self._drop_pubsub()
+            # Unregistered at once, before any await: a cancellation while waiting for the
+            # lock must not leave it registered. The Redis side is shielded for the same
+            # reason (a channel nobody here wants is dropped at the next resubscribe anyway).
+            last = self._forget(subscriber)
+            if last or not self._subscribers:
+                await asyncio.shield(self._release(channel))
+
+    async def _release(self, channel: str) -> None:
+        async with self._lock:
+            if not self._subscribers.get(channel):
+                await self._redis_unsubscribe(channel)
+            if not self._subscribers:
+                await self._drop_pubsub()
 
     def _forget(self, subscriber: Subscriber) -> bool:
         """Unregisters a subscriber; whether it was its channel's last."""
@@ -234,10 +260,23 @@ class EventHub:
             with contextlib.suppress(*REDIS_FAULTS):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
+    def _new_pubsub(self) -> PubSub:
+        return ResyncingPubSub(
+            self.redis.connection_pool,
+            event_dispatcher=self.redis._event_dispatcher,
+            ignore_subscribe_messages=True,
+            on_reconnect=self._offer_resync,
+        )
+
+    def _offer_resync(self) -> None:
+        for subscribers in list(self._subscribers.values()):
+            for subscriber in list(subscribers):
+                subscriber.offer(RESYNC)
+
     async def _redis_subscribe(self, channel: str) -> None:
         try:
             if self._pubsub is None:
-                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                self._pubsub = self._new_pubsub()
             await self._pubsub.subscribe(channel)
         except REDIS_FAULTS as exc:
             # The reader reconnects and subscribes to every wanted channel again.
@@ -301,15 +340,13 @@ class EventHub:
             if not wanted:
                 return
             try:
-                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                self._pubsub = self._new_pubsub()
                 await self._pubsub.subscribe(*wanted)
             except REDIS_FAULTS:
                 self._pubsub = None
                 raise
             # Back: whatever was published meanwhile is in PostgreSQL, not here.
-            for channel in wanted:
-                for subscriber in self._subscribers.get(channel, ()):
-                    subscriber.offer(RESYNC)
+            self._offer_resync()
 
     def _dispatch(self, channel: str, data: bytes | str) -> None:
         try:

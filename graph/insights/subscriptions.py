@@ -67,9 +67,13 @@ class InsightSubscription:
         "first everything that changed after it, then live: no gap, no duplicate."
     )
     async def insight_events(
-        self, info: Info, since: str | None = None
+        self, info: Info, since: check.Since = None
     ) -> AsyncGenerator[InsightEvent, None]:
-        async for item in follow(info, topic=events.INSIGHT, since=since, load=insight_events):
+        after = await check.resume_after(
+            info.context.db, user_id=info.context.user_id(), topic=events.INSIGHT, since=since
+        )
+        resume = str(after) if after is not None else None
+        async for item in follow(info, topic=events.INSIGHT, since=resume, load=insight_events):
             yield item
 
     @strawberry.subscription(
@@ -120,6 +124,11 @@ class InsightSubscription:
                         )
                         return
                     text, percent = await hub.progress_so_far(insight_id)
+                    if len(text.encode()) < known:
+                        # Redis lost the text so far (restarted empty): the worker's next
+                        # deltas start again from offset 0. Follow them from there; the
+                        # whole text is the insight's content once it completes.
+                        known = len(text.encode())
                     missing = text.encode()[known:].decode(errors="ignore")
                     if missing:
                         known = len(text.encode())

@@ -31,6 +31,7 @@ class Proxy:
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
+        self.delay = 0.0  # seconds each chunk is held before it is forwarded (`slow`)
 
     @classmethod
     def to(cls, url: str) -> Proxy:
@@ -74,6 +75,21 @@ class Proxy:
         await self.cut()
         self._server = await asyncio.start_server(_starting_up, HOST, self.port, reuse_address=True)
 
+    async def reset(self) -> None:
+        """Resets every forwarded connection and goes on listening: what a server restart,
+        a failover or a middlebox dropping idle connections looks like to pooled clients
+        (their next use of a pooled connection fails; new connections work)."""
+        for writer in list(self._writers):
+            _reset(writer)
+        for pipe in list(self._pipes):
+            pipe.cancel()
+        if self._pipes:
+            await asyncio.wait(self._pipes)
+
+    def slow(self, delay: float) -> None:
+        """Holds every chunk `delay` seconds before forwarding it (0: at once again)."""
+        self.delay = delay
+
     async def cut(self) -> None:
         """Stops listening and resets every forwarded connection."""
         server, self._server = self._server, None
@@ -89,12 +105,14 @@ class Proxy:
             await server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)  # a reset or cut while it connects upstream closes it too
         try:
             if isinstance(self.upstream, str):
                 up_reader, up_writer = await asyncio.open_unix_connection(self.upstream)
             else:
                 up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except OSError:
+            self._writers.discard(writer)
             _reset(writer)
             return
         if self._server is None:  # cut while connecting
@@ -110,6 +128,8 @@ class Proxy:
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         try:
             while data := await source.read(CHUNK):
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 sink.write(data)
                 await sink.drain()
         except (OSError, asyncio.IncompleteReadError):
