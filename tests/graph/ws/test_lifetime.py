@@ -7,11 +7,21 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from graph.auth.tokens import Claims, TokenService
 from tests.factories import Api
-from tests.graph.ws.conftest import ME, Server, eventually, logged_in, me_answers, ws_client
+from tests.graph.ws.conftest import (
+    ME,
+    WS_SETTINGS,
+    Server,
+    eventually,
+    logged_in,
+    me_answers,
+    serving,
+    ws_client,
+)
 
 
 @pytest.fixture
@@ -142,3 +152,35 @@ async def test_log_out_closes_the_sessions_websocket(server: Server, http: Api) 
         assert await client.execute(ME) == me_answers(account.email)
         await http.data(log_out, {"r": account.refresh_token})
         assert await client.closed() == (4403, "Token revoked")
+
+
+LOG_OUT = "mutation($r: String!) { logOut(refreshToken: $r) }"
+
+
+async def test_an_operation_after_log_out_is_refused_at_once_not_at_the_next_recheck(
+    database_url: str, redis_url: str
+) -> None:
+    # The periodic re-check is an hour away here: only the per-operation check can refuse.
+    settings = {**WS_SETTINGS, "ws_auth_recheck_seconds": 3600}
+    async with (
+        serving(database_url, redis_url, **settings) as quiet,
+        httpx.AsyncClient(base_url=quiet.http_url) as client,
+    ):
+        http = Api(client)
+        account = await http.sign_up()
+        async with logged_in(quiet, account.access_token) as socket_:
+            assert await socket_.execute(ME) == me_answers(account.email)
+            await http.data(LOG_OUT, {"r": account.refresh_token})
+            assert await socket_.execute(ME, "2") == [
+                {
+                    "id": "2",
+                    "type": "error",
+                    "payload": [
+                        {
+                            "message": "Token revoked",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ],
+                }
+            ]
+            assert await socket_.closed() == (4403, "Token revoked")
