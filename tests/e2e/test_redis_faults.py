@@ -223,7 +223,9 @@ async def test_connection_slots_let_in_during_a_fault_and_cap_again_after(
     account = await stack.http.sign_up()
     await stack.faults.begin(fault)
     async with graphql_ws(ws_url(stack.api.base_url), account.access_token) as socket_:
-        events = await subscribe(socket_, "subscription { logEntryEvents { action } }")
+        # From the start of the log: the entry below may commit before the subscription is
+        # set up on the server, and a live-only subscription would rightly not see it.
+        events = await subscribe(socket_, 'subscription { logEntryEvents(since: "0") { action } }')
         await stack.http.data(CREATE, {"input": entry_input()}, account.access_token)
         await stack.faults.end(fault)
         assert (await events.next(timeout=30))["logEntryEvents"] == {"action": "CREATED"}
@@ -264,10 +266,13 @@ async def test_event_hub_a_live_subscriber_misses_nothing_across_a_fault(
         assert await titles(events, 2) == ["during", "after"]
         # A subscription opened after the fault is live too, and the first one goes on.
         async with graphql_ws(ws_url(stack.api.base_url), account.access_token) as other:
-            later = await subscribe(other, ENTRY_EVENTS)
+            later = await subscribe(other, ENTRY_EVENTS, {"since": "0"})
             await create("later")
             assert await titles(events, 1) == ["later"]
-            assert await titles(later, 1) == ["later"]
+            assert await titles(later, 4) == ["before", "during", "after", "later"]
+            await create("latest")  # both are set up: live
+            assert await titles(events, 1) == ["latest"]
+            assert await titles(later, 1) == ["latest"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -279,7 +284,7 @@ async def test_event_hub_a_fault_while_nobody_listens_leaves_later_subscribers_l
     account = await http.sign_up()
     url = ws_url(stack.api.base_url)
     async with graphql_ws(url, account.access_token) as socket_:
-        first = await subscribe(socket_, ENTRY_EVENTS)
+        first = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
         await http.data(CREATE, {"input": entry_input(title="one")}, account.access_token)
         assert await titles(first, 1) == ["one"]
     # Nobody subscribes on this process now; the hub's connection (if any) is hit.
@@ -289,11 +294,16 @@ async def test_event_hub_a_fault_while_nobody_listens_leaves_later_subscribers_l
         graphql_ws(url, account.access_token) as socket_,
         graphql_ws(url, account.access_token) as other,
     ):
-        again = await subscribe(socket_, ENTRY_EVENTS)
-        second = await subscribe(other, ENTRY_EVENTS)
+        # From the start of the log: "two" may commit before these are set up on the server.
+        again = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+        second = await subscribe(other, ENTRY_EVENTS, {"since": "0"})
         await http.data(CREATE, {"input": entry_input(title="two")}, account.access_token)
-        assert await titles(again, 1) == ["two"]
-        assert await titles(second, 1) == ["two"]
+        assert await titles(again, 2) == ["one", "two"]
+        assert await titles(second, 2) == ["one", "two"]
+        # Set up for sure now: what follows can only arrive live.
+        await http.data(CREATE, {"input": entry_input(title="three")}, account.access_token)
+        assert await titles(again, 1) == ["three"]
+        assert await titles(second, 1) == ["three"]
 
 
 # --- insight progress --------------------------------------------------------------------
