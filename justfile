@@ -22,10 +22,11 @@ fmt:
     uv run ruff format .
     uv run ruff check --fix .
 
-# Regenerate committed generated files (schema.graphql, the gRPC messages).
+# Regenerate committed generated files (schema.graphql, the gRPC messages, GraphiQL's vendored assets: npm).
 gen:
     uv run englog export-schema > schema.graphql
     uv run python -m protos.generate
+    uv run python -m graph.static.refresh
 
 # Apply migrations to ENGLOG_DATABASE_URL.
 migrate *ARGS:

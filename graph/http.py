@@ -29,6 +29,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph import http_streams, ws
 from graph.context import AppState, Context
 from graph.errors import GRAPHQL_VALIDATION_FAILED, RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
+from graph.static import GRAPHIQL_PAGE
 
 logger = logging.getLogger("englog.http")
 
@@ -88,6 +89,7 @@ def _wants_graphql_response(accept: str) -> bool:
 # In Strawberry's GraphiQL page (strawberry/static/graphiql.html), and what replaces it:
 # the same fetcher, plus connection_init params read when the socket (re)connects, taken
 # from the headers editor of the latest request (graphql-ws calls a function afresh).
+# graph/static/refresh.py makes the replacement in the page's script it vendors.
 GRAPHIQL_FETCHER = """      const fetcher = GraphiQL.createFetcher({
         url: fetchURL,
         headers: defaultHeaders,
@@ -245,13 +247,11 @@ class GraphQLView(GraphQL[Context, None]):
 
     @functools.cached_property
     def graphql_ide_html(self) -> str:
-        """Strawberry's GraphiQL, whose subscriptions send the Authorization header typed in
-        its headers editor as the connection_init payload (graph/ws.py reads it there)."""
-        html = super().graphql_ide_html
-        if GRAPHIQL_FETCHER not in html:  # a Strawberry upgrade changed the page
-            logger.warning("GraphiQL page not recognised: subscriptions there send no token")
-            return html
-        return html.replace(GRAPHIQL_FETCHER, GRAPHIQL_FETCHER_WITH_TOKEN)
+        """Strawberry's GraphiQL as graph/static/refresh.py vendored it: every asset from
+        this process (no CDN), no inline script, and subscriptions that send the
+        Authorization header typed in its headers editor as the connection_init payload
+        (graph/ws.py reads it there)."""
+        return GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     def _state(self, request: Request | WebSocket) -> AppState:
         state: AppState = getattr(request.state, self.state_key)
