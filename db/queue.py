@@ -337,9 +337,13 @@ async def release(
 
 @dataclass(frozen=True)
 class ReleasedTask:
+    """A task whose lease was taken back without a result: `status` is `queued` (it runs
+    again) or `dead` (no attempts left)."""
+
     id: uuid.UUID
     kind: str
     payload: dict[str, Any]
+    status: str = TaskStatus.QUEUED.value
 
 
 async def release_owned(session: AsyncSession, *, owners: Collection[str]) -> list[ReleasedTask]:
@@ -372,10 +376,16 @@ async def release_owned(session: AsyncSession, *, owners: Collection[str]) -> li
 
 
 async def requeue_expired(session: AsyncSession, *, limit: int = 1000) -> list[uuid.UUID]:
+    """The ids of the tasks `take_back_expired` took back."""
+    return [task.id for task in await take_back_expired(session, limit=limit)]
+
+
+async def take_back_expired(session: AsyncSession, *, limit: int = 1000) -> list[ReleasedTask]:
     """Takes back leases past their expiry: `queued` again, or `dead` with no attempts left.
 
-    Returns the ids of the tasks taken back (at most `limit`; call again for more). SKIP
-    LOCKED passes over a lease its holder is extending or finishing right now.
+    Returns the tasks taken back (at most `limit`; call again for more), with what their
+    owners need to hear of it. SKIP LOCKED passes over a lease its holder is extending or
+    finishing right now.
     """
     expired = (
         sa.select(col(Task.id))
@@ -396,11 +406,14 @@ async def requeue_expired(session: AsyncSession, *, limit: int = 1000) -> list[u
             updated_at=sa.func.now(),
             **_NO_LEASE,
         )
-        .returning(col(Task.id), col(Task.kind), col(Task.status))
+        .returning(col(Task.id), col(Task.kind), col(Task.payload), col(Task.status))
     )
     rows = (await session.execute(_unsynchronised(statement))).all()
     await _notify(session, {row.kind for row in rows if row.status == TaskStatus.QUEUED})
-    return [row.id for row in rows]
+    return [
+        ReleasedTask(id=row.id, kind=row.kind, payload=row.payload, status=str(row.status))
+        for row in rows
+    ]
 
 
 async def retry(session: AsyncSession, *, task_id: uuid.UUID) -> bool:

@@ -13,16 +13,18 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import grpc
 import grpc.aio
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import queue
 from db.engine import asyncpg_dsn
+from db.models.enums import InsightStatus, TaskStatus
 from db.queries import insight as insights
 from db.queries import log_entry as entries
 from englog import tracing
@@ -64,6 +66,10 @@ GOING_AWAY_METADATA = "x-englog-going-away"
 STREAM_RETRY_FIRST_SECONDS = 0.1
 STREAM_RETRY_MAX_SECONDS = 2.0
 STREAMS_END_TIMEOUT = 3.0  # how long a shutdown waits for task streams to end
+# The insight's error when its worker stopped answering: while it waits for the next
+# attempt, and once it has none left.
+LEASE_EXPIRED_RETRYING = "the worker stopped answering (lease expired); trying again"
+LEASE_EXPIRED_FOR_GOOD = "the worker stopped answering (lease expired) too many times"
 
 
 @contextlib.asynccontextmanager
@@ -158,6 +164,59 @@ def _stream_kinds(request: pb.StreamTasksRequest) -> tuple[str, ...]:
     return kinds
 
 
+@dataclass
+class HandBack:
+    """The leases given up without a result in one transaction (`handing_back`)."""
+
+    session: AsyncSession
+    _insights: list[tuple[uuid.UUID, bool]] = field(default_factory=list)
+
+    async def given_up(
+        self, *, kind: str, payload: dict[str, Any], status: str, error: str | None
+    ) -> None:
+        """A lease of this task was given up, its task now `status`: an insight goes back
+        to PENDING when the task is `queued` (with `error`; None keeps its error), else
+        FAILED with `error`."""
+        if kind != GENERATE_INSIGHT:
+            return
+        insight_id = _insight_id(payload)
+        restarts = False
+        if status == TaskStatus.QUEUED:
+            restarts = await insights.requeue_insight(
+                self.session, insight_id=insight_id, error=error
+            )
+        else:
+            await insights.fail_insight(
+                self.session, insight_id=insight_id, error=error or "the task ended unfinished"
+            )
+        self._insights.append((insight_id, restarts))
+
+    async def announce(self, state: AppState) -> None:
+        for insight_id, restarts in self._insights:
+            if restarts:
+                # Emptied first: whoever reads the text so far after the restart reads the
+                # next attempt's, from offset 0, and so do the watchers told to start over.
+                await state.hub.reset_progress(insight_id)
+                await state.hub.publish(progress_channel(insight_id), {"type": "restart"})
+            else:
+                # FAILED, or it had ended already: watchers read the final status and stop.
+                await state.hub.end_progress(insight_id, InsightStatus.FAILED.value)
+
+
+@contextlib.asynccontextmanager
+async def handing_back(state: AppState) -> AsyncIterator[HandBack]:
+    """A transaction (graph/events.py `transaction`) in which leases may be given up
+    without a result, and the one way they are, whatever the path: an expired lease (the
+    sweeper; also how a worker that disconnected loses its leases), a shutdown's hand-back,
+    a failure or an invalid result reported by the worker. Each insight given up
+    (`HandBack.given_up`) moves in the same transaction; once it commits, its progress
+    watchers start over (text reset, "restart") or see the stream end."""
+    async with transaction(state.db, state.hub) as session:
+        hand_back = HandBack(session)
+        yield hand_back
+    await hand_back.announce(state)
+
+
 class WorkerService:
     """Implements protos.bridge.WorkerServicer against PostgreSQL."""
 
@@ -200,18 +259,16 @@ class WorkerService:
         if not owners:
             return
         try:
-            async with transaction(self.state.db, self.state.hub) as session:
-                released = await queue.release_owned(session, owners=owners)
+            async with handing_back(self.state) as hand_back:
+                released = await queue.release_owned(hand_back.session, owners=owners)
+                for task in released:
+                    await hand_back.given_up(
+                        kind=task.kind, payload=task.payload, status=task.status, error=None
+                    )
         except Exception:  # the database may be away: the leases then expire as usual
             logger.warning("could not hand the workers' leases back", exc_info=True)
             return
         logger.info("handed %d leased tasks of %d workers back", len(released), len(owners))
-        for task in released:
-            if task.kind == GENERATE_INSIGHT:
-                # Progress subscribers start over, as after a retryable failure.
-                await self.state.hub.publish(
-                    progress_channel(_insight_id(task.payload)), {"type": "restart"}
-                )
 
     # -- session -------------------------------------------------------------------------
 
@@ -400,7 +457,8 @@ class WorkerService:
             except InvalidResult as exc:
                 invalid = str(exc)
         status: str | None = None
-        async with _database(context), transaction(self.state.db, self.state.hub) as session:
+        async with _database(context), handing_back(self.state) as hand_back:
+            session = hand_back.session
             task = await queue.get_task(session, task_id=task_id)
             if task is None:
                 return pb.ReportResultResponse(accepted=False)
@@ -441,12 +499,10 @@ class WorkerService:
                     max_delay=max_delay,
                 )
                 accepted = status is not None
-                if accepted and task.kind == GENERATE_INSIGHT:
-                    insight_id = _insight_id(task.payload)
-                    if status == "queued":
-                        await insights.requeue_insight(session, insight_id=insight_id, error=error)
-                    else:
-                        await insights.fail_insight(session, insight_id=insight_id, error=error)
+                if status is not None:
+                    await hand_back.given_up(
+                        kind=task.kind, payload=task.payload, status=status, error=error
+                    )
         if accepted:
             self.wakeups.wake()  # a slot freed: this process's streams may lease again
             if checked is not None or status != "queued":  # the task has ended
@@ -457,14 +513,8 @@ class WorkerService:
                     seconds=(datetime.now(UTC) - task.created_at).total_seconds(),
                     stats=checked.stats if checked is not None else {},
                 )
-            if task.kind == GENERATE_INSIGHT:
-                insight_id = _insight_id(task.payload)
-                if checked is not None:
-                    await self.state.hub.end_progress(insight_id, "COMPLETED")
-                elif status == "queued":
-                    await self.state.hub.publish(progress_channel(insight_id), {"type": "restart"})
-                else:
-                    await self.state.hub.end_progress(insight_id, "FAILED")
+            if task.kind == GENERATE_INSIGHT and checked is not None:
+                await self.state.hub.end_progress(_insight_id(task.payload), "COMPLETED")
         if invalid is not None:
             outcome = "; the attempt failed" if accepted else ""
             await context.abort(
@@ -499,16 +549,17 @@ async def _apply_success(
 
 
 async def requeue_expired_leases(state: AppState) -> None:
-    """Hands expired leases back to the queue, and fails insights whose task died with them."""
-    async with transaction(state.db, state.hub) as session:
-        for task_id in await queue.requeue_expired(session):
-            task = await queue.get_task(session, task_id=task_id)
-            if task is not None and task.kind == GENERATE_INSIGHT and task.status == "dead":
-                await insights.fail_insight(
-                    session,
-                    insight_id=_insight_id(task.payload),
-                    error="the worker stopped answering (lease expired) too many times",
-                )
+    """Hands expired leases back to the queue: their insights start over, or fail when
+    their task died with them."""
+    async with handing_back(state) as hand_back:
+        for task in await queue.take_back_expired(hand_back.session):
+            requeued = task.status == TaskStatus.QUEUED
+            await hand_back.given_up(
+                kind=task.kind,
+                payload=task.payload,
+                status=task.status,
+                error=LEASE_EXPIRED_RETRYING if requeued else LEASE_EXPIRED_FOR_GOOD,
+            )
 
 
 def _credentials(state: AppState) -> grpc.ServerCredentials | None:

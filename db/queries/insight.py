@@ -260,8 +260,9 @@ async def _transition(
 async def mark_insight_running(session: AsyncSession, *, insight_id: uuid.UUID) -> bool:
     """A worker started generating: RUNNING, one more attempt. False once the insight is final.
 
-    RUNNING → RUNNING is accepted too: a task whose lease expired (its worker died) is
-    leased again without anyone having moved the insight back to PENDING.
+    RUNNING → RUNNING is accepted too: a hand-back moves the insight back to PENDING
+    (graph/grpc_server.py `handing_back`), but a task must not be stuck on an insight that
+    missed it (one handed back before hand-backs did so).
     """
     return await _transition(
         session,
@@ -305,12 +306,13 @@ async def fail_insight(session: AsyncSession, *, insight_id: uuid.UUID, error: s
     )
 
 
-async def requeue_insight(session: AsyncSession, *, insight_id: uuid.UUID, error: str) -> bool:
-    """Back to PENDING after a retryable failure (its task will run again); the error stays
-    visible until the next outcome. False if the insight already ended."""
-    return await _transition(
-        session,
-        insight_id=insight_id,
-        from_=ACTIVE,
-        values={"status": InsightStatus.PENDING.value, "error": error},
-    )
+async def requeue_insight(
+    session: AsyncSession, *, insight_id: uuid.UUID, error: str | None
+) -> bool:
+    """Back to PENDING: its task was handed back and will run again (a retryable failure, an
+    expired lease, a shutdown). The error stays visible until the next outcome; None keeps
+    the one it had (a shutdown is nobody's failure). False if the insight already ended."""
+    values: dict[str, Any] = {"status": InsightStatus.PENDING.value}
+    if error is not None:
+        values["error"] = error
+    return await _transition(session, insight_id=insight_id, from_=ACTIVE, values=values)
