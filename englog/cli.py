@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -19,12 +22,27 @@ from englog.tracing import configure_tracing
 
 DATA_DIR = Path(".englog")
 GOING_AWAY_SECONDS = 10.0  # the longest a shutdown spends closing websockets and streams
+# A dev worker that dies is started again after a back-off that doubles, from the first to
+# the longest, while it keeps dying young; one that ran a while starts over at the first.
+WORKER_RESTART_FIRST_SECONDS = 1.0
+WORKER_RESTART_LONGEST_SECONDS = 30.0
+WORKER_RAN_A_WHILE_SECONDS = 60.0
+
+logger = logging.getLogger("englog.dev")
 
 
-def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
+def _serve_api(
+    host: str,
+    port: int,
+    *,
+    sockets: list[socket.socket] | None = None,
+    on_started: Callable[[], None] | None = None,
+    on_exit: Callable[[], None] | None = None,
+) -> None:
+    """Serves the API until SIGINT/SIGTERM, on `sockets` when given (bound already), else on
+    host:port. `on_started` runs once it listens, `on_exit` at the first stop signal."""
     import asyncio
     import math
-    import socket
 
     import uvicorn
 
@@ -38,7 +56,14 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
     class Server(uvicorn.Server):
         first_signal_at: float | None = None
 
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and on_started is not None:
+                on_started()
+
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            if on_exit is not None:
+                on_exit()
             # One Ctrl-C reaches this process several times (the terminal signals the whole
             # group, and `just` and `uv` forward it too). Only a Ctrl-C pressed again a
             # second later means "force quit"; the echoes must not skip the clean shutdown.
@@ -57,8 +82,11 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
             try:
                 yield
             finally:
+                # From here on the process cleans up (the spans still batched, the dev
+                # worker, the embedded engines): a Ctrl-C pressed again, or echoed by uv and
+                # just, must not cut that short with a KeyboardInterrupt.
                 for sig, handler in previous.items():
-                    signal.signal(sig, handler)
+                    signal.signal(sig, signal.SIG_IGN if sig == signal.SIGINT else handler)
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             # SIGTERM: accept nothing new (uvicorn closes the listeners again, harmlessly),
@@ -91,15 +119,13 @@ def _serve_api(host: str, port: int, *, banner: str | None = None) -> None:
         timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds) + 5,
     )
     server = Server(config)
-    if banner:
-        print(banner, flush=True)
     try:
-        server.run()
+        server.run(sockets)
     finally:
-        if provider is not None:
-            provider.shutdown()  # the spans still batched go out
         # A second Ctrl-C (the terminal signals uv and just too) must not cut the cleanup short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if provider is not None:
+            provider.shutdown()  # the spans still batched go out
 
 
 @contextlib.contextmanager
@@ -120,7 +146,65 @@ def _dev_services(data_dir: Path) -> Iterator[tuple[str, str]]:
         yield database_url, redis_url
 
 
+class PortTaken(Exception):
+    """A port `englog dev` needs is held by another program; the message says what to do."""
+
+
+def _bind(host: str, port: int, *, what: str, instead: str) -> socket.socket:
+    """A socket bound to host:port, as uvicorn binds one (listening is the server's part)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As every server does: a port a stopped server left in TIME_WAIT is free.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortTaken(
+                f"{what} {host}:{port} is already in use; stop what holds it, "
+                f"or choose another with {instead}"
+            ) from None
+        raise PortTaken(f"{what} {host}:{port} cannot be used ({exc.strerror})") from None
+    return sock
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
+    from graph.settings import ApiSettings
+
+    configured = ApiSettings()
+    host = configured.http_host if args.host is None else args.host
+    port = configured.http_port if args.port is None else args.port
+    # Both ports are checked before anything starts, so that a clash is one line, never an
+    # "EngLog is up" followed by a traceback. The HTTP socket is kept and served on; gRPC
+    # binds its own (graph/grpc_server.py), a moment later.
+    try:
+        listener = _bind(host, port, what="the HTTP port", instead="--port or ENGLOG_HTTP_PORT")
+        try:
+            if configured.grpc_port:
+                _bind(
+                    configured.grpc_host,
+                    configured.grpc_port,
+                    what="the worker protocol's gRPC port",
+                    instead="ENGLOG_GRPC_PORT",
+                ).close()
+        except PortTaken:
+            listener.close()
+            raise
+    except PortTaken as exc:
+        print(f"englog dev: {exc}", file=sys.stderr, flush=True)
+        return 1
+    with contextlib.closing(listener):
+        try:
+            return _run_dev(args, listener, host, grpc_port=configured.grpc_port)
+        except KeyboardInterrupt:  # Ctrl-C before the server was up (migrations, engines)
+            print("Stopped.", flush=True)
+            return 130
+
+
+def _run_dev(
+    args: argparse.Namespace, listener: socket.socket, host: str, *, grpc_port: int
+) -> int:
     from db.migrate import upgrade
 
     data_dir = Path(args.data_dir).resolve()
@@ -134,24 +218,26 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
             seed_demo(database_url)
         scheme = "https" if os.environ.get("ENGLOG_TLS_CERT_FILE") else "http"
-        base = f"{scheme}://{args.host}:{args.port}"
-        grpc_port = os.environ.setdefault("ENGLOG_GRPC_PORT", "50051")
+        port = listener.getsockname()[1]  # the one chosen, when asked for port 0
+        base = f"{scheme}://{host}:{port}"
         os.environ.setdefault("ENGLOG_API_GRPC_ADDRESS", f"127.0.0.1:{grpc_port}")
-        # The worker dials in and retries until the API's gRPC port answers.
-        worker = _start_dev_worker(data_dir)
+        worker_env = _dev_worker_env(data_dir)
+        supervisor = WorkerSupervisor(lambda: _start_dev_worker(worker_env))
+        banner = (
+            f"\nEngLog is up. GraphiQL: {base}/graphql\n"
+            f"Prometheus metrics: {base}/metrics\n"
+            f"Traces: {_where_traces_go()}\n"
+            "(Ctrl-C stops everything)\n"
+        )
+
+        def up() -> None:
+            print(banner, flush=True)
+            supervisor.start()  # once the API listens: the worker dials in at once
+
         try:
-            _serve_api(
-                args.host,
-                args.port,
-                banner=(
-                    f"\nEngLog is up. GraphiQL: {base}/graphql\n"
-                    f"Prometheus metrics: {base}/metrics\n"
-                    f"Traces: {_where_traces_go()}\n"
-                    "(Ctrl-C stops everything)\n"
-                ),
-            )
+            _serve_api(host, port, sockets=[listener], on_started=up, on_exit=supervisor.stopping)
         finally:
-            _stop_dev_worker(worker)
+            supervisor.stop()
     print("Stopped.", flush=True)
     return 0
 
@@ -177,7 +263,8 @@ def _dev_mail_env(data_dir: Path) -> dict[str, str]:
     return {"ENGLOG_MAILBOX_FILE": mailbox}
 
 
-def _start_dev_worker(data_dir: Path) -> subprocess.Popen[bytes]:
+def _dev_worker_env(data_dir: Path) -> dict[str, str]:
+    """The dev worker's environment, said once (a restarted worker gets the same)."""
     model = os.environ.get("ENGLOG_OLLAMA_MODEL", "llama3.2:3b")
     if os.environ.get("ENGLOG_OLLAMA_HOST"):
         print(f"Starting a worker using Ollama at {os.environ['ENGLOG_OLLAMA_HOST']} ({model})")
@@ -186,11 +273,14 @@ def _start_dev_worker(data_dir: Path) -> subprocess.Popen[bytes]:
     mail = _dev_mail_env(data_dir)
     sys.stdout.flush()
     # Its lines share the terminal with the API's: text, like them.
-    env = {
+    return {
         **os.environ,
         **mail,
         "ENGLOG_LOG_FORMAT": os.environ.get("ENGLOG_LOG_FORMAT", "text"),
     }
+
+
+def _start_dev_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "englog.cli", "worker"], env=env)
 
 
@@ -201,6 +291,71 @@ def _stop_dev_worker(worker: subprocess.Popen[bytes]) -> None:
         worker.wait(timeout=10)
     except subprocess.TimeoutExpired:
         worker.kill()
+        worker.wait()
+
+
+def _how_it_ended(code: int) -> str:
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+class WorkerSupervisor:
+    """Keeps one dev worker running: a worker that dies (killed, crashed, out of memory) is
+    replaced after a back-off, in one log line, until `englog dev` stops."""
+
+    def __init__(self, start: Callable[[], subprocess.Popen[bytes]]) -> None:
+        self._start = start
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # no worker is started while stop() looks for it
+        self._worker: subprocess.Popen[bytes] | None = None
+        self._thread = threading.Thread(target=self._supervise, name="dev-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stopping(self) -> None:
+        """From now on a worker that ends stays ended (safe in a signal handler)."""
+        self._stopping.set()
+
+    def stop(self) -> None:
+        """Stops the worker (SIGTERM, then SIGKILL after 10 s) and the supervision."""
+        self._stopping.set()
+        with self._lock:
+            worker = self._worker
+        if worker is not None:
+            _stop_dev_worker(worker)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _supervise(self) -> None:
+        delay = WORKER_RESTART_FIRST_SECONDS
+        ended: str | None = None  # how the previous worker ended, once one did
+        while True:
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                worker = self._worker = self._start()
+            started_at = time.monotonic()
+            if ended is not None:
+                logger.warning(
+                    "the worker %s; started another (pid %d) after %g s",
+                    ended,
+                    worker.pid,
+                    delay,
+                )
+                delay = min(delay * 2, WORKER_RESTART_LONGEST_SECONDS)
+            code = worker.wait()
+            if time.monotonic() - started_at >= WORKER_RAN_A_WHILE_SECONDS:
+                delay = WORKER_RESTART_FIRST_SECONDS
+            ended = f"(pid {worker.pid}) {_how_it_ended(code)}"
+            # Waiting first also lets a Ctrl-C, which reaches the worker and `englog dev`
+            # together, stop everything before a worker it ended would be replaced.
+            if self._stopping.wait(delay):
+                return
 
 
 def cmd_worker(_: argparse.Namespace) -> int:
@@ -211,7 +366,11 @@ def cmd_worker(_: argparse.Namespace) -> int:
     provider = configure_tracing("englog-worker", settings.tracing_exporter, settings.otlp_endpoint)
     try:
         serve_forever(settings)
+    except KeyboardInterrupt:
+        pass  # a Ctrl-C echo once its loop had stopped listening: the stop was under way
     finally:
+        # The spans still batched go out; a Ctrl-C echo must not cut that short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if provider is not None:
             provider.shutdown()
     return 0
@@ -256,8 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     dev = commands.add_parser(
         "dev", help="everything on this machine, embedded databases if none set"
     )
-    dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--host", default=None, help="default ENGLOG_HTTP_HOST, else 127.0.0.1")
+    dev.add_argument("--port", type=int, default=None, help="default ENGLOG_HTTP_PORT, else 8000")
     dev.add_argument("--data-dir", default=str(DATA_DIR), help="where embedded engines keep data")
     dev.add_argument("--demo", action="store_true", help="seed a demo user with a week of entries")
     dev.set_defaults(run=cmd_dev)

@@ -3,10 +3,10 @@ GraphQL operation through its SQL, the enqueue, the task's delivery over gRPC, t
 Ollama call and the result's report back to the publish that reached subscribers.
 
 ENGLOG_TRACING_EXPORTER picks where spans go: "none" (the default: spans cost nothing),
-"console" (stdout), or "otlp" (OTLP over HTTP to ENGLOG_OTLP_ENDPOINT, e.g.
-http://collector:4318/v1/traces). The context crosses processes in W3C `traceparent` form:
-in the task's `trace_context` map (API → worker) and in gRPC metadata (worker → API).
-Spans carry sizes and counts, never the user's text.
+"console" (stdout, one JSON object a line), or "otlp" (OTLP over HTTP to
+ENGLOG_OTLP_ENDPOINT, e.g. http://collector:4318/v1/traces). The context crosses processes
+in W3C `traceparent` form: in the task's `trace_context` map (API → worker) and in gRPC
+metadata (worker → API). Spans carry sizes and counts, never the user's text.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,13 +49,20 @@ def configure_tracing(
         return None
     made = TracerProvider(resource=Resource.create({"service.name": service}))
     if exporter == "console":
-        made.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        made.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(formatter=one_line)))
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         made.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     use_provider(made)
     return made
+
+
+def one_line(span: ReadableSpan) -> str:
+    """A span as one compact JSON line: the exporter's default, indented, took some thirty
+    lines a span and buried the logs that share the terminal."""
+    line: str = span.to_json(indent=None)
+    return line + "\n"
 
 
 def use_provider(chosen: TracerProvider | None) -> TracerProvider | None:
