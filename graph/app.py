@@ -18,11 +18,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from db.engine import asyncpg_dsn, create_engine, create_session_factory
 from englog import tracing
 from englog.logs import RequestIds
+from graph import static
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.context import AppState
@@ -222,6 +224,8 @@ def create_app(settings: ApiSettings) -> Starlette:
             methods=["GET"],
         ),
     ]
+    if settings.graphiql_enabled:  # GraphiQL's page loads its scripts and styles from here
+        routes.append(Mount(static.ASSETS_URL, StaticFiles(directory=static.ASSETS)))
     middleware = [
         Middleware(RequestMetrics, metrics=metrics),
         Middleware(SecurityHeaders, production=settings.production),
