@@ -1,5 +1,6 @@
 """OpenTelemetry traces, for the API and the worker: one trace follows an insight from the
-GraphQL operation through its SQL, the enqueue, the task's delivery over gRPC, the worker's
+request's server span (graph/tracing.py: a caller's `traceparent` is joined) and its GraphQL
+operation through its SQL, the enqueue, the task's delivery over gRPC, the worker's
 Ollama call and the result's report back to the publish that reached subscribers.
 
 ENGLOG_TRACING_EXPORTER picks where spans go: "none" (the default: spans cost nothing),
@@ -11,19 +12,19 @@ metadata (worker → API). Spans carry sizes and counts, never the user's text.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Generator, Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
-from strawberry.extensions.base_extension import LifecycleStep
-from strawberry.extensions.tracing import OpenTelemetryExtension
+
+# The worker imports this module: what only the API uses (SQLAlchemy here, Strawberry and the
+# ASGI server spans in graph/tracing.py) is imported where it is used, not here.
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 Exporter = Literal["none", "console", "otlp"]
 
@@ -94,6 +95,8 @@ def current_trace_id() -> str | None:
 
 def trace_sql(engine: AsyncEngine) -> None:
     """A span for each SQL statement this engine runs (the statement, never its values)."""
+    from sqlalchemy import event
+
     sync = engine.sync_engine
 
     def before(_conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
@@ -118,25 +121,3 @@ def trace_sql(engine: AsyncEngine) -> None:
     event.listen(sync, "before_cursor_execute", before)
     event.listen(sync, "after_cursor_execute", after)
     event.listen(sync, "handle_error", failed)
-
-
-class GraphQLTracing(OpenTelemetryExtension):
-    """Strawberry's spans for the operation and its resolvers, without what users wrote: no
-    resolver arguments, and the document's size instead of its text (literals in it may be
-    the user's)."""
-
-    def __init__(self, *, execution_context: Any = None) -> None:
-        super().__init__(
-            execution_context=execution_context,
-            arg_filter=lambda _kwargs, _info: {},
-            tracer_provider=_provider,
-        )
-
-    def on_operation(self) -> Generator[None, None, None]:
-        steps = super().on_operation()
-        next(steps)
-        span = self._span_holder[LifecycleStep.OPERATION]
-        span.set_attribute("query", f"({len(self.execution_context.query or '')} characters)")
-        yield
-        with contextlib.suppress(StopIteration):
-            next(steps)

@@ -42,10 +42,24 @@ from graph.query_limits import QueryLimits
 from graph.schedules.runner import Scheduler
 from graph.schema import build_schema
 from graph.settings import ApiSettings
+from graph.tracing import ServerSpans
 from graph.ws import GOING_AWAY, GOING_AWAY_REASON
 
 logger = logging.getLogger("englog.api")
 PROBE_TIMEOUT = 2.0
+# What browsers may send cross-origin: the W3C trace context, the request id the log lines
+# carry, and the headers Apollo's clients add (apollo-require-preflight is its CSRF guard).
+CORS_HEADERS = [
+    "authorization",
+    "content-type",
+    "accept",
+    "traceparent",
+    "tracestate",
+    "x-request-id",
+    "apollographql-client-name",
+    "apollographql-client-version",
+    "apollo-require-preflight",
+]
 
 
 async def _check(probe: Any) -> str:
@@ -241,13 +255,15 @@ def create_app(settings: ApiSettings) -> Starlette:
                 CORSMiddleware,
                 allow_origins=origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["authorization", "content-type", "accept"],
+                allow_headers=CORS_HEADERS,
                 expose_headers=["retry-after", "x-request-id"],
                 max_age=600,
             ),
         )
     # Every log line written while a request is served carries its id.
     middleware.insert(0, Middleware(RequestIds))
+    if traced:  # the server span, joined to the caller's traceparent (graph/tracing.py)
+        middleware.insert(0, Middleware(ServerSpans, provider=tracing.provider()))
     # Outermost: the server's own send of each websocket, for its feeds (graph/fanout.py).
     middleware.insert(0, Middleware(ServerSend))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

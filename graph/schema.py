@@ -15,7 +15,6 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
-from englog.tracing import GraphQLTracing
 from graph.auth.mutations import AuthMutation
 from graph.auth.queries import AuthQuery
 from graph.entries.mutations import EntryMutation
@@ -37,6 +36,7 @@ from graph.query_limits import QueryLimits
 from graph.sharing import SharingExecutor
 from graph.tags.mutations import TagMutation
 from graph.tags.queries import TagQuery
+from graph.tracing import GraphQLTracing
 
 
 @strawberry.type(description="Read the signed-in user's data.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import math
 from collections import Counter
@@ -12,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from strawberry.http.websocket_origin import normalize_allowed_origins
 
+from core.net import is_loopback as is_loopback  # importable from here as before
 from graph.limits import Rule
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev-secret-change-me"})
@@ -59,15 +59,6 @@ def weak_secret(secret: str) -> str | None:
     if estimated_entropy_bits(secret) < MIN_SECRET_ENTROPY_BITS:
         return f"has less than {MIN_SECRET_ENTROPY_BITS} bits of estimated entropy"
     return None
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class ApiSettings(BaseSettings):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import aiosmtplib
 
-from graph.settings import is_loopback
+from core.net import is_loopback
 from worker.jobs import TaskFailed
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from graph.settings import is_loopback
+from core.net import is_loopback
 from worker.mail import parse_mailbox
 
 
