@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, Request, Route, WebSocket, async_playwright
 
 from graph.static import ASSETS, GRAPHIQL_PAGE
@@ -50,7 +51,13 @@ BROWSER_WITHIN = 30.0  # a bound on the browser's waits (loading 3.5 MB of Graph
 
 @asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
-    assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} is missing: apt-get install chromium"
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = f"{CHROMIUM} is missing: apt-get install chromium"
+        # CI installs it and sets ENGLOG_REQUIRE_BROWSER (.ci/run): there, a missing browser
+        # fails. A newcomer's `just test` with only Python and uv skips this, saying why.
+        if os.environ.get("ENGLOG_REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

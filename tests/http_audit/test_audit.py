@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -25,7 +26,12 @@ AUDIT_COUNT = 61  # graphql-http 1.23.1 (package-lock.json): all of them ran
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name} is not installed: the GraphQL-over-HTTP audits need Node.js 18+")
+        reason = f"{name} is not installed: the GraphQL-over-HTTP audits need Node.js 18+"
+        # CI has Node and sets ENGLOG_REQUIRE_NODE (.ci/run): there, a missing one fails. A
+        # newcomer's `just test` with only Python and uv skips this, saying why.
+        if os.environ.get("ENGLOG_REQUIRE_NODE"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return path
 
 
