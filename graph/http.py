@@ -86,31 +86,6 @@ def _wants_graphql_response(accept: str) -> bool:
     return modern > 0 and modern >= legacy
 
 
-# In Strawberry's GraphiQL page (strawberry/static/graphiql.html), and what replaces it:
-# the same fetcher, plus connection_init params read when the socket (re)connects, taken
-# from the headers editor of the latest request (graphql-ws calls a function afresh).
-# graph/static/refresh.py makes the replacement in the page's script it vendors.
-GRAPHIQL_FETCHER = """      const fetcher = GraphiQL.createFetcher({
-        url: fetchURL,
-        headers: defaultHeaders,
-        subscriptionUrl,
-      });"""
-GRAPHIQL_FETCHER_WITH_TOKEN = """      let englogAuthorization = null;
-      const englogFetcher = GraphiQL.createFetcher({
-        url: fetchURL,
-        headers: defaultHeaders,
-        subscriptionUrl,
-        wsConnectionParams: () =>
-          englogAuthorization ? { authorization: englogAuthorization } : {},
-      });
-      const fetcher = (params, options) => {
-        const headers = (options && options.headers) || {};
-        const name = Object.keys(headers).find((key) => key.toLowerCase() === "authorization");
-        englogAuthorization = name ? headers[name] : null;
-        return englogFetcher(params, options);
-      };"""  # noqa: S105 (JavaScript that handles a token, not one)
-
-
 class SubResponse(Response):
     """Carries the negotiated media type from get_sub_response to create_response, and an
     admitted HTTP stream from execute_operation to create_streaming_response."""

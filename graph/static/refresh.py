@@ -27,8 +27,31 @@ from pathlib import Path
 
 import strawberry
 
-from graph.http import GRAPHIQL_FETCHER, GRAPHIQL_FETCHER_WITH_TOKEN
 from graph.static import ASSETS, ASSETS_URL, GRAPHIQL_PAGE
+
+# In Strawberry's GraphiQL page (strawberry/static/graphiql.html), and what replaces it:
+# the same fetcher, plus connection_init params read when the socket (re)connects, taken
+# from the headers editor of the latest request (graphql-ws calls a function afresh).
+# This script makes the replacement in the page's script it vendors.
+GRAPHIQL_FETCHER = """      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+      });"""
+GRAPHIQL_FETCHER_WITH_TOKEN = """      let englogAuthorization = null;
+      const englogFetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+        wsConnectionParams: () =>
+          englogAuthorization ? { authorization: englogAuthorization } : {},
+      });
+      const fetcher = (params, options) => {
+        const headers = (options && options.headers) || {};
+        const name = Object.keys(headers).find((key) => key.toLowerCase() === "authorization");
+        englogAuthorization = name ? headers[name] : null;
+        return englogFetcher(params, options);
+      };"""  # noqa: S105 (JavaScript that handles a token, not one)
 
 STRAWBERRY_PAGE = Path(strawberry.__file__).resolve().parent / "static" / "graphiql.html"
 CDN_ASSET = re.compile(
