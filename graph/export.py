@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Send
 
-from graph.auth.account import open_export
+from graph.auth.account import open_export, then_finally
 from graph.context import AppState, Context
 from graph.errors import (
     RATE_LIMITED,
@@ -58,6 +58,9 @@ class ExportDownloads:
         self.max_running = max_running
         self._slots = asyncio.Semaphore(max_running)
 
+    async def _release(self) -> None:
+        self._slots.release()
+
     async def endpoint(self, request: Request) -> Response:
         state: AppState = request.state.englog
         context = Context(
@@ -85,22 +88,12 @@ class ExportDownloads:
             return refusal(exc)
         filename = f"englog-export-{datetime.now(UTC):%Y-%m-%d}.json"
         return _ClosingStream(
-            self._released(chunks),
+            then_finally(chunks, self._release),
             headers={
                 "Content-Disposition": f'attachment; filename="{filename}"',
                 "Cache-Control": "no-store",
             },
         )
-
-    async def _released(self, chunks: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
-        try:
-            async for chunk in chunks:
-                yield chunk
-        finally:
-            try:
-                await chunks.aclose()
-            finally:
-                self._slots.release()
 
 
 def refusal(exc: AppError) -> Response:

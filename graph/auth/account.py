@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -119,12 +119,16 @@ async def open_export(
     if chunks is None:
         await session.close()
         raise Unauthenticated(NO_ACCOUNT)
-    return _closing(session, chunks)
+    # Closed also when the download is cut off (the task cancelled): the transaction ends and
+    # the connection goes back to the pool either way.
+    return then_finally(chunks, lambda: asyncio.shield(session.close()))
 
 
-async def _closing(
-    session: AsyncSession, chunks: AsyncGenerator[bytes, None]
+async def then_finally(
+    chunks: AsyncGenerator[bytes, None], cleanup: Callable[[], Awaitable[None]]
 ) -> AsyncGenerator[bytes, None]:
+    """`chunks`, then `cleanup()` once they are closed: at their end, or when the consumer
+    stops early (a download cut off)."""
     try:
         async for chunk in chunks:
             yield chunk
@@ -132,9 +136,7 @@ async def _closing(
         try:
             await chunks.aclose()
         finally:
-            # Also when the download is cut off (the task cancelled): the transaction ends
-            # and the connection goes back to the pool either way.
-            await asyncio.shield(session.close())
+            await cleanup()
 
 
 async def _one_snapshot(session: AsyncSession) -> None:
