@@ -27,13 +27,13 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core import tracing
 from db.models import Task
 from db.models.enums import TaskStatus
 
 # Re-exported: `db.queue` is where consumers find the whole queue.
 from db.queue_listen import CHANNEL as CHANNEL
 from db.queue_listen import TaskWakeups as TaskWakeups
-from englog import tracing
 
 DEFAULT_MAX_ATTEMPTS = 5
 # A failed attempt's back-off before the next, in seconds (`fail`): its base and its cap.

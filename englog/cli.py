@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
-from englog.logs import configure as configure_logs
-from englog.tracing import configure_tracing
+from core.logs import configure as configure_logs
+from core.tracing import configure_tracing
 
 DATA_DIR = Path(".englog")
 GOING_AWAY_SECONDS = 10.0  # the longest a shutdown spends closing websockets and streams
@@ -109,7 +109,7 @@ def _serve_api(
         port=port,
         log_level="info",
         lifespan="on",
-        log_config=None,  # uvicorn's loggers go through ours (englog/logs.py): one format
+        log_config=None,  # uvicorn's loggers go through ours (core/logs.py): one format
         ssl_certfile=settings.tls_cert_file,  # HTTPS when both are set (ApiSettings checks)
         ssl_keyfile=settings.tls_key_file,
         ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
@@ -177,7 +177,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     port = configured.http_port if args.port is None else args.port
     # Both ports are checked before anything starts, so that a clash is one line, never an
     # "EngLog is up" followed by a traceback. The HTTP socket is kept and served on; gRPC
-    # binds its own (graph/grpc_server.py), a moment later.
+    # binds its own (graph/tasks/server.py), a moment later.
     try:
         listener = _bind(host, port, what="the HTTP port", instead="--port or ENGLOG_HTTP_PORT")
         try:

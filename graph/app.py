@@ -21,29 +21,29 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from core import tracing
+from core.logs import RequestIds
 from db.engine import asyncpg_dsn, create_engine, create_session_factory
-from englog import tracing
-from englog.logs import RequestIds
 from graph import static
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
 from graph.context import AppState
 from graph.errors import is_unavailable
-from graph.events import EventHub
 from graph.export import ExportDownloads
-from graph.fanout import ServerSend
-from graph.gc_policy import GcPolicy
-from graph.grpc_server import WorkerProtocol, requeue_expired_leases, serve_worker_protocol
 from graph.http import GraphQLView
-from graph.http_streams import HttpStreams
+from graph.live.fanout import ServerSend
+from graph.live.gc_policy import GcPolicy
+from graph.live.http_streams import HttpStreams
+from graph.live.hub import EventHub
+from graph.live.ws import GOING_AWAY, GOING_AWAY_REASON
 from graph.middleware import BodyLimit, SecurityHeaders
 from graph.prometheus import ApiMetrics, RequestMetrics, metrics_endpoint
 from graph.query_limits import QueryLimits
 from graph.schedules.runner import Scheduler
 from graph.schema import build_schema
 from graph.settings import ApiSettings
+from graph.tasks.server import WorkerProtocol, requeue_expired_leases, serve_worker_protocol
 from graph.tracing import ServerSpans
-from graph.ws import GOING_AWAY, GOING_AWAY_REASON
 
 logger = logging.getLogger("englog.api")
 PROBE_TIMEOUT = 2.0
@@ -119,7 +119,7 @@ async def going_away(app: Starlette) -> None:
     """The first step of a graceful shutdown, taken by the server (englog/cli.py) once it
     accepts no new connection and before it waits for the HTTP requests in flight: every
     websocket is closed with 1001 "going away", and the workers' task streams end with their
-    leases handed back to the queue (graph/grpc_server.py), so clients and workers move to
+    leases handed back to the queue (graph/tasks/server.py), so clients and workers move to
     another process at once. The lifespan's end does the latter too, for other servers."""
     state: AppState | None = getattr(app.state, "englog", None)
     protocol: WorkerProtocol | None = getattr(app.state, "worker_protocol", None)
@@ -264,7 +264,7 @@ def create_app(settings: ApiSettings) -> Starlette:
     middleware.insert(0, Middleware(RequestIds))
     if traced:  # the server span, joined to the caller's traceparent (graph/tracing.py)
         middleware.insert(0, Middleware(ServerSpans, provider=tracing.provider()))
-    # Outermost: the server's own send of each websocket, for its feeds (graph/fanout.py).
+    # Outermost: the server's own send of each websocket, for its feeds (graph/live/fanout.py).
     middleware.insert(0, Middleware(ServerSend))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.http_streams = view.streams  # for going_away

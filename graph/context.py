@@ -19,17 +19,17 @@ from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import Claims, TokenService
 from graph.errors import AppError, ServiceUnavailable, Unauthenticated
-from graph.events import EventHub
 from graph.limits import RateLimiter
+from graph.live.hub import EventHub
 from graph.prometheus import ApiMetrics
 from graph.settings import ApiSettings
 
 logger = logging.getLogger("englog.auth")
 
 if TYPE_CHECKING:
+    from graph.live.feeds import Feeds
+    from graph.live.ws import ConnectionSlots
     from graph.loaders import Loaders
-    from graph.subscriptions import Feeds
-    from graph.ws import ConnectionSlots
 
 
 @dataclass
@@ -49,7 +49,7 @@ class AppState:
     is_revoked: Callable[[Claims], Awaitable[bool]] | None = None
     # One reader per (user, topic) of the event log for all of this process's subscriptions.
     feeds: Feeds = field(init=False, repr=False)
-    # This process's websocket connections, counted per user in Redis (graph/ws.py).
+    # This process's websocket connections, counted per user in Redis (graph/live/ws.py).
     ws_slots: ConnectionSlots = field(init=False, repr=False)
     # Rate limits per operation, per sign-in and per insight, in Redis (graph/limits.py).
     limiter: RateLimiter = field(init=False, repr=False)
@@ -60,8 +60,8 @@ class AppState:
 
     def __post_init__(self) -> None:
         # Both work with a Context: imported late.
-        from graph.subscriptions import Feeds
-        from graph.ws import ConnectionSlots
+        from graph.live.feeds import Feeds
+        from graph.live.ws import ConnectionSlots
 
         self.feeds = Feeds(
             self.db,

@@ -26,9 +26,9 @@ from strawberry.subscriptions import (
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graph import http_streams, ws
 from graph.context import AppState, Context
 from graph.errors import GRAPHQL_VALIDATION_FAILED, RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
+from graph.live import http_streams, ws
 from graph.static import GRAPHIQL_PAGE
 
 logger = logging.getLogger("englog.http")
@@ -95,15 +95,15 @@ class SubResponse(Response):
 
 
 class GraphQLView(GraphQL[Context, None]):
-    """Also the websocket endpoint: graphql-transport-ws only, with graph.ws's policy; and
-    subscriptions over HTTP (graphql-sse, multipart), with graph.http_streams's."""
+    """Also the websocket endpoint: graphql-transport-ws only, with graph.live.ws's policy; and
+    subscriptions over HTTP (graphql-sse, multipart), with graph.live.http_streams's."""
 
     graphql_transport_ws_handler_class = ws.GraphQLTransportWSHandler
 
     def __init__(
         self, state_key: str = "englog", *, ping_seconds: float = 15.0, **kwargs: Any
     ) -> None:
-        # Only the websocket protocol whose connection policy graph.ws implements: the legacy
+        # Only the websocket protocol whose connection policy graph.live.ws implements: the legacy
         # graphql-ws would skip the expiry and the counting. The HTTP streams have theirs.
         kwargs.setdefault(
             "subscription_protocols",
@@ -225,7 +225,7 @@ class GraphQLView(GraphQL[Context, None]):
         """Strawberry's GraphiQL as graph/static/refresh.py vendored it: every asset from
         this process (no CDN), no inline script, and subscriptions that send the
         Authorization header typed in its headers editor as the connection_init payload
-        (graph/ws.py reads it there)."""
+        (graph/live/ws.py reads it there)."""
         return GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     def _state(self, request: Request | WebSocket) -> AppState:

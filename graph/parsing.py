@@ -2,7 +2,7 @@
 
 Each subscription (and each HTTP operation) otherwise parses its text again: ~50 AST objects
 per live subscription that the garbage collector walks for as long as the socket lives
-(graph/gc_policy.py), and parse time on every request. Strawberry's ParserCache parses inside
+(graph/live/gc_policy.py), and parse time on every request. Strawberry's ParserCache parses inside
 its on_parse hook, where a syntax error skips every extension's on_operation (ErrorCodes would
 never code it); here a document that does not parse is left to Strawberry, which parses it again
 and answers the syntax error as usual.

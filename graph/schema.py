@@ -25,15 +25,15 @@ from graph.insights.mutations import InsightMutation
 from graph.insights.queries import InsightQuery
 from graph.insights.subscriptions import InsightSubscription
 from graph.limits import OperationRateLimit
-from graph.metrics.queries import MetricsQuery
+from graph.live.shared import SharingExecutor
 from graph.notifications.mutations import NotificationMutation
 from graph.notifications.subscriptions import NotificationSubscription
 from graph.parsing import DocumentCache
+from graph.productivity.queries import MetricsQuery
 from graph.projects.mutations import ProjectMutation
 from graph.projects.queries import ProjectQuery
 from graph.prometheus import OperationMetrics
 from graph.query_limits import QueryLimits
-from graph.sharing import SharingExecutor
 from graph.tags.mutations import TagMutation
 from graph.tags.queries import TagQuery
 from graph.tracing import GraphQLTracing
@@ -151,7 +151,7 @@ def build_schema(
         # "Did you mean …?" names what a client did not ask about: off in production
         # (fields here, everything else in Validation and QuietExecutor).
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not suggestions),
-        # Subscription events shared by many sockets are executed once (graph/sharing.py).
+        # Subscription events shared by many sockets are executed once (graph/live/shared.py).
         execution_context_class=SharingExecutor if suggestions else QuietExecutor,
     )
 

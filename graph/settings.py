@@ -113,7 +113,7 @@ class ApiSettings(BaseSettings):
     ws_max_connections_per_user: int = Field(default=10, ge=1)
     # permessage-deflate on websockets (`englog api`). Off: live frames are small JSON, a
     # compressor per socket costs tens of KiB and CPU on every frame, and uncompressed, the
-    # same frame's bytes are built once and written to every socket (graph/fanout.py).
+    # same frame's bytes are built once and written to every socket (graph/live/fanout.py).
     ws_per_message_deflate: bool = False
     # What one request may ask for (graph/query_limits.py), and how long it may run.
     max_query_depth: int = Field(default=10, ge=1)
@@ -130,12 +130,12 @@ class ApiSettings(BaseSettings):
     rate_limit_auth_email: str = "10/600"  # logIn and signUp, per e-mail address
     rate_limit_insights: str = "60/3600"  # requestInsight, per user
     rate_limit_exports: str = "10/3600"  # GET /export and exportMyData, per user
-    # Traces (englog/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
+    # Traces (core/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
     tracing_exporter: Literal["none", "console", "otlp"] = "none"
     otlp_endpoint: str | None = None
     # /metrics (Prometheus): when set, a scrape must send `Authorization: Bearer <this>`.
     metrics_token: str | None = None
-    # Garbage collection (graph/gc_policy.py): how often long-lived objects are frozen out of
+    # Garbage collection (graph/live/gc_policy.py): how often long-lived objects are frozen out of
     # the collector's walks (0: never), and how often one full collection reclaims cycles.
     gc_freeze_seconds: float = Field(default=10.0, ge=0)
     gc_full_collect_seconds: float = Field(default=600.0, gt=0)

@@ -1,4 +1,4 @@
-"""The API's spans (englog/tracing.py has the process's provider and the worker's share):
+"""The API's spans (core/tracing.py has the process's provider and the worker's share):
 
 - ServerSpans: the server span of each HTTP request and websocket, OpenTelemetry's ASGI
   middleware, which joins the caller's W3C `traceparent`; so the GraphQL operation, its SQL
@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.extensions.base_extension import LifecycleStep
 from strawberry.extensions.tracing import OpenTelemetryExtension
 
-from englog import tracing
+from core import tracing
 
 _QUERY_STRING = "englog.query_string"  # the scope key the query string waits under
 # OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST lets an operator record headers:

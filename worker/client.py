@@ -17,13 +17,13 @@ from pathlib import Path
 import grpc
 import grpc.aio
 
-from englog import tracing
+from core import tracing
 from protos.bridge import SEND_EMAIL, WorkerClient, tokens_per_second
 from protos.generated.englog.worker import v1 as pb
 from worker.jobs import TaskFailed
 from worker.llm import OllamaLLM
 from worker.mail import mailer_for
-from worker.metrics import WorkerMetrics
+from worker.prometheus import WorkerMetrics
 
 # Re-exported: tests and callers build a Worker's runner from here.
 from worker.runner import Runner as Runner
@@ -36,7 +36,7 @@ VERSION = "0.1.0"
 PROGRESS_FLUSH_SECONDS = 0.1  # deltas are batched: one ReportProgress per 100 ms, not per token
 MAX_BACKOFF_SECONDS = 30.0
 # Trailing metadata of the UNAVAILABLE an API process ends task streams with when it shuts
-# down (graph/grpc_server.py): it hands this worker's leases back to the queue.
+# down (graph/tasks/server.py): it hands this worker's leases back to the queue.
 GOING_AWAY_METADATA = "x-englog-going-away"
 
 

@@ -33,7 +33,7 @@ class InsightJob:
     period_start: str  # YYYY-MM-DD
     period_end: str  # YYYY-MM-DD
     timezone: str
-    # The metrics the API computed in SQL; keys as in db/queries/metrics.py (Metrics.to_dict).
+    # The metrics the API computed in SQL; keys as in db/queries/productivity.py (Metrics.to_dict).
     metrics: dict[str, Any]
     entries: tuple[EntryLine, ...] = ()
     focus_areas: tuple[str, ...] = ()

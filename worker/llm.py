@@ -34,7 +34,7 @@ import httpx
 import ollama
 import pydantic
 
-from englog import tracing
+from core import tracing
 from worker.jobs import Generation, Progress, TaskFailed
 from worker.settings import WorkerSettings
 

@@ -33,7 +33,7 @@ TYPE_LABELS = {
     "OPS": "Operations",
     "ADMIN": "Admin",
 }
-NO_PROJECT = "No project"  # as db/queries/metrics.py names it
+NO_PROJECT = "No project"  # as db/queries/productivity.py names it
 VALUE_ORDER = ("HIGH", "MEDIUM", "LOW")
 IMPACT_ORDER = ("COMPANY", "PRODUCT", "TEAM", "PERSONAL")
 
@@ -145,7 +145,7 @@ class PeriodFacts:
 
 
 def period_facts(job: InsightJob) -> PeriodFacts:
-    """The job's metrics (keys of db/queries/metrics.py Metrics.to_dict), falling back to its
+    """The job's metrics (keys of db/queries/productivity.py Metrics.to_dict), falling back to its
     entries for a figure that is missing. The entries may be a subset (the API sends at most
     the newest 500), so the metrics win whenever they are there."""
     metrics, entries = job.metrics, job.entries

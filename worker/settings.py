@@ -31,10 +31,10 @@ class WorkerSettings(BaseSettings):
     tls_ca_file: str | None = None
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
-    # /metrics of the worker (worker/metrics.py): off unless a port is given (0: any free one).
+    # /metrics of the worker (worker/prometheus.py): off unless a port is given (0: any free one).
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
-    # Traces (englog/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
+    # Traces (core/tracing.py): none, console, or otlp (OTLP over HTTP to otlp_endpoint).
     tracing_exporter: Literal["none", "console", "otlp"] = "none"
     otlp_endpoint: str | None = None
     # E-mail (worker/mail.py). A worker with neither an SMTP host nor a mailbox file takes no

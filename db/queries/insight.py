@@ -21,8 +21,8 @@ from sqlmodel import col
 from db.models import Insight
 from db.models.enums import InsightStatus
 from db.queries.event import INSIGHT, record_event
-from db.queries.metrics import compute_metrics, list_period_entries
 from db.queries.pagination import PageCursor, keyset_page
+from db.queries.productivity import compute_metrics, list_period_entries
 from db.queue import enqueue
 
 TASK_KIND = "generate_insight"
@@ -261,7 +261,7 @@ async def mark_insight_running(session: AsyncSession, *, insight_id: uuid.UUID) 
     """A worker started generating: RUNNING, one more attempt. False once the insight is final.
 
     RUNNING → RUNNING is accepted too: a hand-back moves the insight back to PENDING
-    (graph/grpc_server.py `handing_back`), but a task must not be stuck on an insight that
+    (graph/tasks/server.py `handing_back`), but a task must not be stuck on an insight that
     missed it (one handed back before hand-backs did so).
     """
     return await _transition(

@@ -15,7 +15,7 @@ from graph import validation as check
 from graph.context import Info
 from graph.entries.types import CreateLogEntryInput, LogEntry, UpdateLogEntryInput
 from graph.errors import BadUserInput, FieldErrors, NotFound
-from graph.events import transaction
+from graph.live.hub import transaction
 
 
 def _entry_data(data: CreateLogEntryInput, errors: FieldErrors) -> entries.EntryData | None:

@@ -12,7 +12,7 @@ from db.queries import event as events
 from graph import validation as check
 from graph.context import Info
 from graph.entries.types import LogEntry
-from graph.subscriptions import follow
+from graph.live.feeds import follow
 
 
 @strawberry.type(description="A change to one of the user's log entries.")

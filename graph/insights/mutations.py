@@ -13,8 +13,8 @@ from graph import idempotency
 from graph import validation as check
 from graph.context import Info
 from graph.errors import Conflict, FieldErrors, NotFound, Unauthenticated
-from graph.events import transaction
 from graph.insights.types import Insight, RequestInsightInput
+from graph.live.hub import transaction
 
 MAX_PERIOD_DAYS = 366
 MAX_PROJECT_IDS = 100

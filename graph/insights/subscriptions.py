@@ -15,9 +15,9 @@ from db.queries import insight as insights
 from graph import validation as check
 from graph.context import Info
 from graph.errors import NotFound
-from graph.events import progress_channel
 from graph.insights.types import Insight
-from graph.subscriptions import follow
+from graph.live.feeds import follow
+from graph.live.hub import progress_channel
 
 FINAL = {InsightStatus.COMPLETED.value, InsightStatus.FAILED.value}
 

@@ -9,8 +9,8 @@ from db.queries import event as events
 from db.queries import notification as notifications
 from graph import validation as check
 from graph.context import Info
+from graph.live.feeds import follow
 from graph.notifications.types import Notification, NotificationEvent
-from graph.subscriptions import follow
 
 
 async def notification_events(

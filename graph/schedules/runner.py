@@ -26,9 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.queries import schedule
 from db.queries.idempotency import delete_expired_keys
 from graph.errors import is_unavailable
-from graph.events import EventHub, transaction
+from graph.live.hub import EventHub, transaction
 from graph.prometheus import ApiMetrics
-from graph.schedules.jobs import Due, due_jobs, run_job
+from graph.schedules.routines import Due, due_jobs, run_job
 
 logger = logging.getLogger("englog.scheduler")
 

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from englog.logs import JsonFormatter, request_id, trace_id
+from core.logs import JsonFormatter, request_id, trace_id
 
 
 def line(record: logging.LogRecord) -> dict[str, object]:

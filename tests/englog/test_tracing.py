@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from englog.tracing import use_provider
+from core.tracing import use_provider
 from graph.app import create_app
 from tests.factories import Api, make_settings
 from tests.fakes.ollama import FakeOllama, Script

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from graph.events import EventHub, SlowConsumer
+from graph.live.hub import EventHub, SlowConsumer
 from tests.factories import free_port
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.gc_policy import GcPolicy
+from graph.live.gc_policy import GcPolicy
 
 
 class Node:

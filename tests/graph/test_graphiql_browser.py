@@ -170,7 +170,7 @@ async def test_graphiql_loads_and_subscribes_with_the_headers_editors_token_offl
     assert {urlsplit(url).hostname for url in watched.requested} == {LOOPBACK}
     assert watched.sockets == [server.ws_url]
     # GraphiQL's toolkit sends the headers editor's headers, as typed, as the payload (and
-    # graph/ws.py reads the authorization in any case).
+    # graph/live/ws.py reads the authorization in any case).
     assert watched.sent[0] == {
         "type": "connection_init",
         "payload": {"Authorization": f"Bearer {account.access_token}"},

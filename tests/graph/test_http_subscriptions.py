@@ -16,7 +16,7 @@ from jose import jwt
 
 from db.queries import event as events
 from graph.app import create_app, going_away
-from graph.ws import connections_key
+from graph.live.ws import connections_key
 from tests.factories import Account, Api, access_claims, entry_input, make_settings
 from tests.graph.ws.conftest import (
     WITHIN,

@@ -455,7 +455,7 @@ async def test_a_duplicate_subscription_id_closes_with_4409_and_the_handler_ends
     server: Server, account: Account
 ) -> None:
     # Closed right after it subscribed: the feed's first cancellation was swallowed in a
-    # database call, and the handler waited for it forever (graph/subscriptions.py stop_task).
+    # database call, and the handler waited for it forever (graph/live/feeds.py stop_task).
     async with ws_client(server) as client:
         await client.log_in(account.access_token)
         await client.subscribe(SUBSCRIPTION, "dup")

@@ -310,7 +310,7 @@ class Socket:
 
     socket: ClientConnection
     # Whether the server holds a live subscription of this socket's stream: the feed it joined
-    # (graph/subscriptions.py) has a member.
+    # (graph/live/feeds.py) has a member.
     listening: Callable[[], bool]
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 

@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from englog.logs import JsonFormatter
-from englog.tracing import use_provider
+from core.logs import JsonFormatter
+from core.tracing import use_provider
 from graph.app import create_app
 from tests.factories import Api, make_settings
 from tests.graph.ws.conftest import Server, eventually, me_answers, uvicorn_serving, ws_client

@@ -18,7 +18,7 @@ from asgi_lifespan import LifespanManager
 
 from graph.app import create_app
 from graph.context import AppState
-from graph.grpc_server import LEASE_EXPIRED_FOR_GOOD, LEASE_EXPIRED_RETRYING
+from graph.tasks.server import LEASE_EXPIRED_FOR_GOOD, LEASE_EXPIRED_RETRYING
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from tests.factories import Api, make_settings

@@ -56,7 +56,7 @@ class ProgressRecorder:
         return [percent for _, percent in self.calls]
 
 
-# A small week: its metrics are what db/queries/metrics.py computes for these entries.
+# A small week: its metrics are what db/queries/productivity.py computes for these entries.
 ENTRIES = (
     EntryLine("2026-11-02", "Implemented cursor pagination", "CODE", 270, "HIGH", "PRODUCT", "API"),
     EntryLine("2026-11-02", "Sprint planning", "MEETING", 60, "MEDIUM", "TEAM", None),

@@ -41,7 +41,7 @@ def entries_over(days: int, count: int, start: date = date(2024, 1, 1)) -> tuple
 
 
 def metrics_of(entries: tuple[EntryLine, ...], **overrides: Any) -> dict[str, Any]:
-    """Metrics shaped like db/queries/metrics.py Metrics.to_dict()."""
+    """Metrics shaped like db/queries/productivity.py Metrics.to_dict()."""
     total = sum(e.minutes for e in entries)
 
     def shares(field: str) -> list[dict[str, Any]]:

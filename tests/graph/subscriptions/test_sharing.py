@@ -1,4 +1,4 @@
-"""Many subscriptions, one feed and one execution an event (graph/subscriptions.py, sharing.py)."""
+"""Many subscriptions, one feed and one execution an event (graph/live/feeds.py, shared.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
 
 from db.queries import event as events
-from graph import fanout, sharing
+from graph.live import fanout, shared
 from tests.factories import Account, Api, make_settings
 from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, live_server, subscribe
 from tests.graph.subscriptions.test_events import CREATE, ENTRY_EVENTS, create_entry
@@ -51,14 +51,14 @@ async def raw_next(socket_: ClientConnection) -> str:
 def executions(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How many times each subscription document was executed for an event."""
     counts: Counter[str] = Counter()
-    original = sharing.SharingExecutor._execute_once
+    original = shared.SharingExecutor._execute_once
 
-    def counted(self: sharing.SharingExecutor, serially: bool | None) -> Any:
+    def counted(self: shared.SharingExecutor, serially: bool | None) -> Any:
         assert self.share_key is not None
         counts[self.share_key[0]] += 1
         return original(self, serially)
 
-    monkeypatch.setattr(sharing.SharingExecutor, "_execute_once", counted)
+    monkeypatch.setattr(shared.SharingExecutor, "_execute_once", counted)
     return counts
 
 
@@ -80,22 +80,22 @@ def log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def direct_frames(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The frames live subscriptions wrote to their sockets themselves."""
     frames: list[str] = []
-    original, original_now = sharing.Direct.frame, sharing.Direct.frame_now
+    original, original_now = shared.Direct.frame, shared.Direct.frame_now
 
-    async def recorded(self: sharing.Direct, item: object) -> str | None:
+    async def recorded(self: shared.Direct, item: object) -> str | None:
         frame = await original(self, item)
         if frame is not None:
             frames.append(frame)
         return frame
 
-    def recorded_now(self: sharing.Direct, item: object) -> str | None:
+    def recorded_now(self: shared.Direct, item: object) -> str | None:
         frame = original_now(self, item)
         if frame is not None:
             frames.append(frame)
         return frame
 
-    monkeypatch.setattr(sharing.Direct, "frame", recorded)
-    monkeypatch.setattr(sharing.Direct, "frame_now", recorded_now)
+    monkeypatch.setattr(shared.Direct, "frame", recorded)
+    monkeypatch.setattr(shared.Direct, "frame_now", recorded_now)
     return frames
 
 
@@ -286,7 +286,7 @@ def toy_schema(items: list[Item]) -> strawberry.Schema:
                 yield item
 
     return strawberry.Schema(
-        query=Query, subscription=Subscription, execution_context_class=sharing.SharingExecutor
+        query=Query, subscription=Subscription, execution_context_class=shared.SharingExecutor
     )
 
 
@@ -300,7 +300,7 @@ async def test_shared_items_execute_once_a_selection_with_errors_included() -> N
     calls: list[str] = []
     items = [Item(name="good", calls=calls), Item(name="bad", calls=calls)]
     for item in items:
-        sharing.share(item)
+        shared.share(item)
     schema = toy_schema(items)
     query = "subscription($since: Int!) { items(since: $since) { name loud } }"
     first = await _all(schema, query, {"since": 0})

@@ -20,7 +20,7 @@ from websockets.typing import Origin, Subprotocol
 
 from graph.app import create_app
 from graph.context import AppState
-from graph.ws import connections_key
+from graph.live.ws import connections_key
 from tests.factories import Api, make_settings
 
 T = TypeVar("T")

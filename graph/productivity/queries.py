@@ -5,12 +5,12 @@ from typing import Annotated
 
 import strawberry
 
-from db.queries import metrics as metrics_queries
+from db.queries import productivity
 from db.queries import user as users
 from graph import validation as check
 from graph.context import Info
 from graph.errors import FieldErrors, Unauthenticated
-from graph.metrics.types import ProductivityMetrics, TimeAllocation
+from graph.productivity.types import ProductivityMetrics, TimeAllocation
 
 MAX_RANGE = timedelta(days=366)
 
@@ -44,14 +44,14 @@ def _range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def _metrics(info: Info, start: datetime, end: datetime) -> metrics_queries.Metrics:
+async def _metrics(info: Info, start: datetime, end: datetime) -> productivity.Metrics:
     user_id = info.context.user_id()
     start, end = _range(start, end)
     async with info.context.db() as session:
         user = await users.get_user(session, user_id=user_id)
         if user is None:
             raise Unauthenticated("The account of this token no longer exists")
-        return await metrics_queries.compute_metrics(
+        return await productivity.compute_metrics(
             session, user_id=user_id, start=start, end=end, timezone=user.timezone
         )
 

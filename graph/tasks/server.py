@@ -22,24 +22,24 @@ import grpc
 import grpc.aio
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import tracing
 from db import queue
 from db.engine import asyncpg_dsn
 from db.models.enums import InsightStatus, TaskStatus
 from db.queries import insight as insights
 from db.queries import log_entry as entries
-from englog import tracing
 from graph.context import AppState
 from graph.errors import AppError, is_unavailable
-from graph.events import progress_channel, transaction
+from graph.live.hub import progress_channel, transaction
 from graph.notifications import email
-from graph.validation import parse_uuid
-from graph.worker_input import (
+from graph.tasks.results import (
     CheckedSuccess,
     InvalidResult,
     check_progress,
     check_success,
     clean_reason,
 )
+from graph.validation import parse_uuid
 from protos.bridge import SEND_EMAIL, SESSION_METADATA, generic_handler
 from protos.generated.englog.worker import v1 as pb
 
@@ -205,7 +205,7 @@ class HandBack:
 
 @contextlib.asynccontextmanager
 async def handing_back(state: AppState) -> AsyncIterator[HandBack]:
-    """A transaction (graph/events.py `transaction`) in which leases may be given up
+    """A transaction (graph/live/hub.py `transaction`) in which leases may be given up
     without a result, and the one way they are, whatever the path: an expired lease (the
     sweeper; also how a worker that disconnected loses its leases), a shutdown's hand-back,
     a failure or an invalid result reported by the worker. Each insight given up

@@ -1,18 +1,18 @@
 """One execution per distinct subscription operation and event, one serialisation, and a
 direct write of the same bytes to every socket.
 
-The feeds (graph/subscriptions.py) hand every subscription of a user and topic the SAME
+The feeds (graph/live/feeds.py) hand every subscription of a user and topic the SAME
 item object for an event, marked with `share()`. When such an item is executed for a
 subscription, `SharingExecutor` keys the execution on the operation (its text, its name,
 and the values of the variables its selection set can see) and runs it once: every other
 subscription with the same key gets that result. Its `data` is serialised once, and kept
 with the item, which lives as long as some subscription has not taken it.
 
-On a websocket (graph/ws.py sets the operation's `Delivery`), a live subscription does not
+On a websocket (graph/live/ws.py sets the operation's `Delivery`), a live subscription does not
 hand shared items to Strawberry at all: `Direct.frame` gets the shared result and the
 subscription writes `{"id":<its id>,"type":"next","payload":{"data":<shared JSON>}}`
 itself, from its own task, so one slow socket blocks nobody else. While its task waits with
-nothing queued, its feed writes that frame for it without waking it (graph/fanout.py).
+nothing queued, its feed writes that frame for it without waking it (graph/live/fanout.py).
 Strawberry's per-event machinery (extension hooks, result handling, JSON encoding) then
 costs nothing per socket.
 A result with errors takes Strawberry's path, which formats and codes errors; the replay
@@ -39,7 +39,7 @@ from graphql.execution import Executor
 from graphql.language import OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph.fanout import FastSocket
+from graph.live.fanout import FastSocket
 
 _RENDERS = "_englog_renders"
 Key = tuple[str, str | None, tuple[tuple[str, str], ...]]
@@ -184,12 +184,12 @@ async def _result(shared: asyncio.Future[Rendered]) -> ExecutionResult:
 
 @dataclass
 class Delivery:
-    """Where a websocket operation's `next` frames go (set by graph/ws.py)."""
+    """Where a websocket operation's `next` frames go (set by graph/live/ws.py)."""
 
     operation_id: str
     # Writes one text frame; False when the socket is gone.
     send_text: Callable[[str], Awaitable[bool]]
-    # The socket's frames written by its feed without a task switch (graph/fanout.py), and
+    # The socket's frames written by its feed without a task switch (graph/live/fanout.py), and
     # what the handler is told when one was (send_text's bookkeeping). None: not possible.
     fast: FastSocket | None = None
     wrote: Callable[[float], None] | None = None  # given time.monotonic() of the writes

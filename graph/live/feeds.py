@@ -5,7 +5,7 @@ the user's Redis channel, and on every wake-up reads the events after the last o
 from the event log (id order), builds the delivered items once (one query a batch) and
 hands the same items to every subscription of that user and topic on this process. So an
 event costs one database read per process, not one per socket, and every subscription
-gets the same item objects, which is what lets their execution be shared (graph/sharing.py).
+gets the same item objects, which is what lets their execution be shared (graph/live/shared.py).
 
 A subscription joins the feed first and reads its position `L` in the same step; it then
 replays from PostgreSQL everything after its own cursor up to `L`, and takes the feed's
@@ -30,12 +30,12 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import event as events
-from graph import sharing
 from graph.context import Info
 from graph.errors import BadUserInput
-from graph.events import EventHub, SlowConsumer, Subscriber, user_channel
-from graph.fanout import FrameCache
-from graph.sharing import Direct, share
+from graph.live import shared
+from graph.live.fanout import FrameCache
+from graph.live.hub import EventHub, SlowConsumer, Subscriber, user_channel
+from graph.live.shared import Direct, share
 
 logger = logging.getLogger("englog.subscriptions")
 
@@ -106,12 +106,12 @@ class Member(Generic[T]):
     def take(self, batch: Batch[T], frames: FrameCache, now: float) -> int:
         """The feed's hand-over of a batch: written to the socket at once while the
         subscription's task waits for a batch with none queued, and its socket takes writes
-        (graph/fanout.py); otherwise queued for its task (offer), from the first event that
+        (graph/live/fanout.py); otherwise queued for its task (offer), from the first event that
         could not be written. The number written."""
         direct, waiter = self.direct, self.waiter
         fast = direct.delivery.fast if direct is not None else None
         if direct is None or fast is None or waiter is None or waiter.done() or self.batches:
-            self.offer(batch)  # (fast is None once the operation was completed: graph/ws.py)
+            self.offer(batch)  # (fast is None once the operation was completed: graph/live/ws.py)
             return 0
         written = 0
         for index, (event_id, item) in enumerate(batch.items):
@@ -336,9 +336,9 @@ async def follow(info: Info, *, topic: str, since: str | None, load: Loader[T]) 
             for _, item in await load(state.db, batch):
                 yield item
             last = batch[-1].id
-        # Live: on a websocket, shared items are written to it directly (graph/sharing.py),
-        # by the feed itself while this task waits (graph/fanout.py).
-        writer = sharing.direct()
+        # Live: on a websocket, shared items are written to it directly (graph/live/shared.py),
+        # by the feed itself while this task waits (graph/live/fanout.py).
+        writer = shared.direct()
         member.cursor = last
         member.go_direct(writer)
         try:

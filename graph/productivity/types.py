@@ -4,7 +4,7 @@ from datetime import datetime
 
 import strawberry
 
-from db.queries.metrics import Metrics, Share
+from db.queries.productivity import Metrics, Share
 
 
 @strawberry.type(description="Minutes of one key and their share of the range's total.")

@@ -22,8 +22,8 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import tracing
 from db.queries.event import PENDING_KEY, EventRecord
-from englog import tracing
 from graph.errors import SLOW_CONSUMER, AppError
 from graph.redis_faults import REDIS_FAULTS
 

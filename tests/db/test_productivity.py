@@ -1,4 +1,4 @@
-"""db/queries/metrics.py on its own: the figures of a hand-made period, worked out by hand."""
+"""db/queries/productivity.py on its own: the figures of a hand-made period, worked out by hand."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from db.queries import log_entry as entries
 from db.queries import project as projects
 from db.queries import user as users
 from db.queries.insight import period_bounds
-from db.queries.metrics import Metrics, Share, compute_metrics, list_period_entries
+from db.queries.productivity import Metrics, Share, compute_metrics, list_period_entries
 from tests.graph.insights.dataset import (
     EMPTY_METRICS,
     ENTRIES,

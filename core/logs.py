@@ -22,7 +22,7 @@ from typing import Literal
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from englog.tracing import current_trace_id
+from core.tracing import current_trace_id
 
 LogFormat = Literal["json", "text"]
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"

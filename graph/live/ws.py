@@ -58,10 +58,10 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import ServiceUnavailable, Unauthenticated, classify_message
-from graph.fanout import FastSocket
+from graph.live.fanout import FastSocket
+from graph.live.feeds import stop_task
+from graph.live.shared import Delivery
 from graph.redis_faults import REDIS_FAULTS
-from graph.sharing import Delivery
-from graph.subscriptions import stop_task
 
 logger = logging.getLogger("englog.ws")
 
@@ -354,7 +354,8 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.watchers: list[asyncio.Task[None]] = []
         self.closing = False
         self.last_sent = time.monotonic()  # a frame out keeps the socket alive: no ping due
-        # Where feeds write this socket's live frames themselves (graph/fanout.py), if they can.
+        # Where feeds write this socket's live frames themselves (graph/live/fanout.py),
+        # if they can.
         adapter = self.websocket
         self.fast = (
             FastSocket.of(adapter.ws.scope) if isinstance(adapter, ASGIWebSocketAdapter) else None
@@ -387,7 +388,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return
         context = dataclasses.replace(self.connection_context, _user_id=None)
         _operation_context.set(context)  # this task's own: run_operation is its top level
-        # Live shared events are written straight to the socket (graph/sharing.py).
+        # Live shared events are written straight to the socket (graph/live/shared.py).
         delivery = Delivery(operation.id, self.send_text, fast=self.fast, wrote=self.wrote)
         delivery.activate()
         self.deliveries[operation.id] = delivery
@@ -424,7 +425,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def cleanup_operation(self, operation_id: str) -> None:
         # The client completed it (or the handler ends it): no frame of it may go out from
         # here on. Its task is cancelled but runs later; until then its feed must not write
-        # for it (graph/fanout.py), so its delivery loses the direct path at once.
+        # for it (graph/live/fanout.py), so its delivery loses the direct path at once.
         delivery = self.deliveries.pop(operation_id, None)
         if delivery is not None:
             delivery.fast = None
@@ -449,11 +450,11 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.connection_context.state.metrics.events_delivered.inc()
 
     def wrote(self, at: float) -> None:
-        """A feed wrote frames of this socket itself at `at` (graph/fanout.py)."""
+        """A feed wrote frames of this socket itself at `at` (graph/live/fanout.py)."""
         self.last_sent = at
 
     async def send_text(self, frame: str) -> bool:
-        """Writes a frame built elsewhere (graph/sharing.py); False when the socket is gone."""
+        """Writes a frame built elsewhere (graph/live/shared.py); False when the socket is gone."""
         assert isinstance(self.websocket, ASGIWebSocketAdapter)
         self.last_sent = time.monotonic()
         try:

@@ -10,7 +10,7 @@ the Accept header (graph/http.py enables them):
   a part `{"payload": {"data": …}}` per result and a `{}` heartbeat part every
   ENGLOG_WS_PING_SECONDS; subscriptions only.
 
-What this module adds is the websockets' connection policy (graph/ws.py), for one stream:
+What this module adds is the websockets' connection policy (graph/live/ws.py), for one stream:
 
 - A subscription needs a valid bearer (`Authorization: Bearer <accessToken>`, checked against
   the denylist as every HTTP request is): otherwise 401 and UNAUTHENTICATED, before any
@@ -22,7 +22,7 @@ What this module adds is the websockets' connection policy (graph/ws.py), for on
   ("Token expired", "Token revoked"), as a shutdown ends it with SERVICE_UNAVAILABLE.
 - A client that goes away cancels the subscription at once: Starlette's StreamingResponse
   listens for the disconnect and cancels the body, which leaves the user's feed
-  (graph/subscriptions.py) and gives the slot back.
+  (graph/live/feeds.py) and gives the slot back.
 - Each event is resolved with DataLoaders of its own; errors are coded as ErrorCodes codes
   them (its on_operation runs only once a stream has ended, after its results went out).
 
@@ -32,7 +32,7 @@ METHOD_NOT_ALLOWED), a query or mutation asking for multipart subscriptions (406
 and multipart uploads are off: Strawberry refuses them with 400 as for any request.
 
 The events are executed by the same schema as on websockets, so their executions are shared
-(graph/sharing.py) with every other subscription of the user to the same document.
+(graph/live/shared.py) with every other subscription of the user to the same document.
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ from strawberry.http.streaming import (
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from graph import ws
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import (
@@ -69,7 +68,8 @@ from graph.errors import (
     ErrorCodes,
     Unauthenticated,
 )
-from graph.subscriptions import stop_task
+from graph.live import ws
+from graph.live.feeds import stop_task
 
 logger = logging.getLogger("englog.http_streams")
 
@@ -245,7 +245,7 @@ class HttpStreams:
             await self.end_revoked(state)
 
     async def end_revoked(self, state: AppState) -> None:
-        """One denylist look-up for every signed-in open stream (as graph/ws.py does)."""
+        """One denylist look-up for every signed-in open stream (as graph/live/ws.py does)."""
         signed_in = [
             (stream, stream.claims)
             for stream in list(self._open)

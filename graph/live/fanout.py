@@ -1,6 +1,6 @@
 """Writing a live event to thousands of sockets from one loop, without a task switch each.
 
-The feeds (graph/subscriptions.py) hand each event to every subscription of a user. Waking
+The feeds (graph/live/feeds.py) hand each event to every subscription of a user. Waking
 every subscription's task to write one frame cost more than the write itself at 10,000
 sockets (py-spy: a task step, three coroutine layers, Starlette's and the ASGI send's checks,
 a metrics lock). So while a subscription is idle, its feed writes its frame itself, straight
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from graph.sharing import Direct
+    from graph.live.shared import Direct
 
 SERVER_SEND = "englog.server_send"  # the scope key of the server's own ASGI send
 
