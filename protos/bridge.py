@@ -16,15 +16,9 @@ import grpc
 import grpc.aio
 
 from protos.generated.englog.worker import v1 as pb
+from protos.vocabulary import SESSION_METADATA
 
 SERVICE = "englog.worker.v1.WorkerService"
-SESSION_METADATA = "x-englog-session"
-# The task kind of an e-mail (Task.email): the API enqueues it, workers that can send mail
-# ask for it. Here, because both sides import this module and neither imports the other.
-SEND_EMAIL = "send_email"
-# The model named in a Success written by the worker's built-in summariser, not an LLM: the
-# API tells the user so (its e-mails).
-BUILTIN_MODEL = "builtin"
 
 Metadata = Sequence[tuple[str, str]]
 
@@ -77,13 +71,6 @@ class WorkerServicer(Protocol):
     async def report_result(
         self, request: pb.ReportResultRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ReportResultResponse: ...
-
-
-def tokens_per_second(stats: Mapping[str, int]) -> float | None:
-    """The model's output speed from a Success's `stats` (Ollama's eval_count and
-    eval_duration in ns), or None when it did not report them."""
-    tokens, generating = stats.get("eval_count", 0), stats.get("eval_duration", 0)
-    return tokens / (generating / 1e9) if tokens and generating else None
 
 
 def _serialize(message: betterproto2.Message) -> bytes:

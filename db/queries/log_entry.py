@@ -17,10 +17,6 @@ from db.models.log_entry import SEARCH_CONFIG
 from db.queries.event import LOG_ENTRY, record_event, record_events
 from db.queries.pagination import PageCursor, keyset_page
 from db.queries.tag import ensure_tags
-from db.queue import enqueue_many
-
-ENRICH_TASK_KIND = "enrich_entry"
-MAX_EXISTING_TAGS = 100
 
 
 @dataclass(frozen=True)
@@ -180,35 +176,17 @@ async def create_entries(
     return created
 
 
-async def enqueue_enrichment(
-    session: AsyncSession, *, user_id: uuid.UUID, entries: Sequence[LogEntry]
-) -> None:
-    """One `enrich_entry` task an entry (EnrichEntryJob's fields, worker/jobs.py), in the
-    caller's transaction: the tasks exist exactly when the entries do."""
-    if not entries:
-        return
-    # The user's most used tags, the new ones included, so suggestions reuse their names.
+async def list_most_used_tag_names(
+    session: AsyncSession, *, user_id: uuid.UUID, limit: int
+) -> list[str]:
+    """The user's most used tag names, most used first (then by name)."""
     popular = (
         sa.select(col(Tag.name))
         .where(col(Tag.user_id) == user_id)
         .order_by(col(Tag.usage_count).desc(), sa.func.lower(col(Tag.name)))
-        .limit(MAX_EXISTING_TAGS)
+        .limit(limit)
     )
-    existing_tags = list((await session.scalars(popular)).all())
-    jobs = [
-        (
-            {
-                "entry_id": str(entry.id),
-                "title": entry.title,
-                "type": entry.type,
-                "description": entry.description,
-                "existing_tags": existing_tags,
-            },
-            f"{ENRICH_TASK_KIND}:{entry.id}",
-        )
-        for entry in entries
-    ]
-    await enqueue_many(session, kind=ENRICH_TASK_KIND, jobs=jobs, user_id=user_id)
+    return list((await session.scalars(popular)).all())
 
 
 async def store_suggestions(

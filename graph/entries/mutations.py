@@ -13,9 +13,10 @@ from db.queries import project as projects
 from graph import idempotency
 from graph import validation as check
 from graph.context import Info
+from graph.entries.task import enqueue_enrichment
 from graph.entries.types import CreateLogEntryInput, LogEntry, UpdateLogEntryInput
 from graph.errors import BadUserInput, FieldErrors, NotFound
-from graph.live.hub import transaction
+from graph.transaction import transaction
 
 
 def _entry_data(data: CreateLogEntryInput, errors: FieldErrors) -> entries.EntryData | None:
@@ -175,7 +176,7 @@ async def _create(
         if missing:
             raise NotFound("Project", missing)
         rows = await entries.create_entries(session, user_id=user_id, items=items)
-        await entries.enqueue_enrichment(session, user_id=user_id, entries=rows)
+        await enqueue_enrichment(session, user_id=user_id, entries=rows)
         await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id for row in rows])
     return [LogEntry.from_model(row) for row in rows]
 

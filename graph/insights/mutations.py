@@ -13,8 +13,9 @@ from graph import idempotency
 from graph import validation as check
 from graph.context import Info
 from graph.errors import Conflict, FieldErrors, NotFound, Unauthenticated
+from graph.insights import task
 from graph.insights.types import Insight, RequestInsightInput
-from graph.live.hub import transaction
+from graph.transaction import transaction
 
 MAX_PERIOD_DAYS = 366
 MAX_PROJECT_IDS = 100
@@ -57,11 +58,11 @@ def _request(data: RequestInsightInput) -> insights.InsightRequest:
     )
 
 
-async def _requester(session: AsyncSession, user_id: uuid.UUID) -> insights.Requester:
+async def _requester(session: AsyncSession, user_id: uuid.UUID) -> task.Requester:
     user = await users.get_user(session, user_id=user_id)
     if user is None:
         raise Unauthenticated("The account of this token no longer exists")
-    return insights.Requester(user_id=user.id, timezone=user.timezone, first_name=user.first_name)
+    return task.Requester(user_id=user.id, timezone=user.timezone, first_name=user.first_name)
 
 
 @strawberry.type
@@ -100,7 +101,7 @@ class InsightMutation:
                 )
                 if owned != set(request.project_ids):
                     raise NotFound("Project", {"projectIds": "no such project"})
-            row = await insights.create_insight(session, user=user, request=request)
+            row = await task.create_insight(session, user=user, request=request)
             await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])
         return Insight.from_model(row)
 
@@ -121,5 +122,5 @@ class InsightMutation:
             if row.status != InsightStatus.FAILED:
                 raise Conflict(f"Only a FAILED insight can be retried; this one is {row.status}")
             user = await _requester(session, user_id)
-            row = await insights.retry_insight(session, insight=row, user=user)
+            row = await task.retry_insight(session, insight=row, user=user)
         return Insight.from_model(row)

@@ -21,7 +21,7 @@ from db.models import Insight, User
 from db.queries import user as users
 from db.queries.schedule import Preferences
 from db.queue import enqueue
-from protos.bridge import BUILTIN_MODEL, SEND_EMAIL
+from protos.vocabulary import BUILTIN_MODEL, SEND_EMAIL
 
 KIND_NAMES = {
     "DAILY_SUMMARY": "daily summary",

@@ -11,8 +11,7 @@ from graph.context import AppState
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from tests.factories import Api
-from tests.grpc.conftest import registered
-from tests.grpc.test_worker_service import fetchrow, next_task, request_insight, success
+from tests.graph.tasks.support import fetchrow, next_task, registered, request_insight, success
 
 ENTRY = "query($id: ID!) { logEntry(id: $id) { suggestedTags suggestedSkills } }"
 

@@ -13,8 +13,7 @@ import pytest
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from tests.factories import Account, Api
-from tests.grpc.conftest import registered
-from tests.grpc.test_worker_service import fetchrow, next_task, request_insight, success
+from tests.graph.tasks.support import fetchrow, next_task, registered, request_insight, success
 
 TASK_ROW = "SELECT status, attempts, lease_token, lease_owner, last_error FROM task WHERE id = $1"
 INSIGHT_ROW = "SELECT status, content, model, error FROM insight WHERE id = $1"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import grpc.aio
@@ -10,22 +9,7 @@ import pytest
 
 from graph.context import AppState
 from protos.bridge import WorkerClient
-from protos.generated.englog.worker import v1 as pb
-
-
-async def registered(channel: grpc.aio.Channel, *, slots: int = 2) -> WorkerClient:
-    client = WorkerClient(channel)
-    await client.register_worker(
-        pb.RegisterWorkerRequest(
-            worker_id=str(uuid.uuid4()),
-            name="test-worker",
-            capabilities=["generate_insight", "enrich_entry"],
-            version="test",
-            max_concurrent_tasks=slots,
-            model="fake",
-        )
-    )
-    return client
+from tests.graph.tasks.support import registered
 
 
 @pytest.fixture

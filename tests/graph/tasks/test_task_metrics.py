@@ -7,8 +7,8 @@ import httpx
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from tests.factories import Api
-from tests.graph.test_prometheus import moved, scrape, value
-from tests.grpc.test_worker_service import next_task, request_insight
+from tests.graph.support import moved, scrape, value
+from tests.graph.tasks.support import next_task, request_insight
 
 
 async def test_a_task_reported_over_grpc_moves_the_task_and_model_metrics(

@@ -18,11 +18,17 @@ from db import queue
 from englog.certs import write_certificates
 from graph.context import AppState
 from graph.notifications.email import WHY, render_markdown
-from protos.bridge import SEND_EMAIL, WorkerClient
+from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
+from protos.vocabulary import SEND_EMAIL
 from tests.factories import Api
 from tests.fakes.smtp import SmtpServer
-from tests.grpc.test_worker_service import fetchrow, insight_reaching, next_task, request_insight
+from tests.graph.tasks.support import (
+    fetchrow,
+    insight_reaching,
+    next_task,
+    request_insight,
+)
 from worker.client import run_worker
 from worker.settings import WorkerSettings
 

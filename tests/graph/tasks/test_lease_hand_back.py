@@ -18,13 +18,12 @@ from asgi_lifespan import LifespanManager
 
 from graph.app import create_app
 from graph.context import AppState
-from graph.tasks.server import LEASE_EXPIRED_FOR_GOOD, LEASE_EXPIRED_RETRYING
+from graph.tasks.sweeper import LEASE_EXPIRED_FOR_GOOD, LEASE_EXPIRED_RETRYING
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from tests.factories import Api, make_settings
-from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, live_server, subscribe
-from tests.grpc.conftest import registered
-from tests.grpc.test_worker_service import fetchrow, next_task, request_insight, success
+from tests.graph.tasks.support import fetchrow, next_task, registered, request_insight, success
+from tests.live import Server, live_server, logged_in
 
 # Short enough for a test to see it expire, long enough for heartbeats every HEARTBEAT to
 # keep it on a busy machine; the sweeper looks every LEASE / 3.
@@ -42,17 +41,16 @@ FROM insight i JOIN task t ON t.id = i.task_id WHERE i.id = $1
 
 @dataclass
 class Setup:
-    server: LiveServer
+    server: Server
     http: Api
     channel: grpc.aio.Channel
 
 
 @pytest.fixture
 async def setup(database_url: str, redis_url: str) -> AsyncIterator[Setup]:
-    settings = make_settings(database_url, redis_url, task_lease_seconds=LEASE_SECONDS)
     async with (
-        live_server(settings) as server,
-        httpx.AsyncClient(base_url=server.url) as client,
+        live_server(database_url, redis_url, task_lease_seconds=LEASE_SECONDS) as server,
+        httpx.AsyncClient(base_url=server.http_url) as client,
         grpc.aio.insecure_channel(f"127.0.0.1:{server.state.grpc_port}") as channel,
     ):
         yield Setup(server, Api(client), channel)
@@ -118,10 +116,10 @@ async def test_a_lease_that_expires_mid_insight_restarts_the_watchers_on_the_nex
     insight_id = await request_insight(setup.http, account)
     first_worker = await registered(setup.channel)
     first = await leased(first_worker)
-    async with graphql_ws(setup.server.ws_url, account.access_token) as socket_:
+    async with logged_in(setup.server, account.access_token) as client:
         async with heartbeating(first_worker, first):
             await progress(first_worker, first, "The first attempt wrote ", 30)
-            watcher = await subscribe(socket_, PROGRESS, {"id": insight_id})
+            watcher = await client.subscribe(PROGRESS, {"id": insight_id})
             assert await watcher.next() == message(
                 insight_id, "RUNNING", "The first attempt wrote ", 30
             )
@@ -167,10 +165,10 @@ async def test_an_insight_whose_last_lease_expires_ends_the_watchers_stream_fail
     )
     worker = await registered(setup.channel)
     task = await leased(worker)
-    async with graphql_ws(setup.server.ws_url, account.access_token) as socket_:
+    async with logged_in(setup.server, account.access_token) as client:
         async with heartbeating(worker, task):
             await progress(worker, task, "Half a report", 50)
-            watcher = await subscribe(socket_, PROGRESS, {"id": insight_id})
+            watcher = await client.subscribe(PROGRESS, {"id": insight_id})
             assert await watcher.next() == message(insight_id, "RUNNING", "Half a report", 50)
 
         # Its only attempt's worker stopped answering: nothing is left to try.
@@ -206,7 +204,7 @@ async def test_a_shutdown_hands_the_insight_back_to_pending_with_its_progress_re
                 task = await next_task(stream)
                 await progress(worker, task, "Cut short", 40)
                 async with state.hub.subscribe(f"englog:insight:{insight_id}:progress") as live:
-                    await application.state.worker_protocol.service.go_away()
+                    await application.state.englog.worker_protocol.service.go_away()
                     assert await asyncio.wait_for(live.get(), 10) == {"type": "restart"}
             finally:
                 stream.cancel()
