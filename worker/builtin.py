@@ -6,7 +6,6 @@ lists facts, never presented as a language model's analysis.
 
 from __future__ import annotations
 
-from protos.bridge import BUILTIN_MODEL as BUILTIN_MODEL  # re-exported for the worker
 from worker.jobs import InsightJob
 from worker.prompt import clean, hours, kind_spec, period_facts, plural, share, type_label
 

@@ -18,8 +18,9 @@ import grpc
 import grpc.aio
 
 from core import tracing
-from protos.bridge import SEND_EMAIL, WorkerClient, tokens_per_second
+from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
+from protos.vocabulary import BUILTIN_MODEL, GOING_AWAY_METADATA, SEND_EMAIL, tokens_per_second
 from worker.jobs import TaskFailed
 from worker.llm import OllamaLLM
 from worker.mail import mailer_for
@@ -29,15 +30,14 @@ from worker.prometheus import WorkerMetrics
 from worker.runner import Runner as Runner
 from worker.runner import build_runner as build_runner
 from worker.settings import WorkerSettings
+from worker.tasks import registry
+from worker.tasks.kinds import Tools
 
 logger = logging.getLogger("englog.worker")
 
 VERSION = "0.1.0"
 PROGRESS_FLUSH_SECONDS = 0.1  # deltas are batched: one ReportProgress per 100 ms, not per token
 MAX_BACKOFF_SECONDS = 30.0
-# Trailing metadata of the UNAVAILABLE an API process ends task streams with when it shuts
-# down (graph/tasks/server.py): it hands this worker's leases back to the queue.
-GOING_AWAY_METADATA = "x-englog-going-away"
 
 
 def channel_for(settings: WorkerSettings) -> grpc.aio.Channel:
@@ -319,7 +319,6 @@ class Worker:
 
 async def run_worker(settings: WorkerSettings, stop: asyncio.Event) -> None:
     mailer = mailer_for(settings)
-    capabilities: tuple[str, ...] = ("generate_insight", "enrich_entry")
     if mailer is None:
         logger.info(
             "this worker sends no e-mail (neither ENGLOG_SMTP_HOST nor ENGLOG_MAILBOX_FILE "
@@ -327,15 +326,15 @@ async def run_worker(settings: WorkerSettings, stop: asyncio.Event) -> None:
             SEND_EMAIL,
         )
     else:
-        capabilities += (SEND_EMAIL,)
         logger.info("e-mails are %s", mailer.description)
     llm = OllamaLLM(settings) if settings.ollama_host else None
     try:
         worker = Worker(
             settings,
             build_runner(llm, mailer=mailer),
-            capabilities=capabilities,
-            model=settings.ollama_model if llm else "builtin",
+            # The kinds these tools run (worker/tasks/registry.py): e-mail only with a mailer.
+            capabilities=registry.capabilities(Tools(llm=llm, mailer=mailer)),
+            model=settings.ollama_model if llm else BUILTIN_MODEL,
         )
         await worker.run(stop)
     finally:

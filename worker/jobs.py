@@ -1,15 +1,44 @@
-"""What a worker is asked to do and what it answers, as plain dataclasses.
+"""What the worker's tasks share, as plain dataclasses: the jobs its prompts and built-in
+report read, the lines of a period, a model's answer, what a task reports back, and how a
+task fails.
 
-The gRPC client converts the wire messages (protos/) into these, so task code never sees
-protobuf, and tests call task code directly. The worker holds no database credentials:
+worker/runner.py turns the wire messages (protos/) into these and back, so task code never
+sees protobuf, and tests call task code directly. A job that only its own task reads lives
+in that task's module (worker/tasks/). The worker holds no database credentials:
 everything a task needs arrives in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+# The key of a job field's metadata that worker/runner.py reads (see `wire`).
+WIRE = "englog.wire"
+
+
+@dataclass(frozen=True)
+class Wire:
+    """Where a job field comes from in its message: the message field's name, and how its
+    value becomes the field's (None: as it is, repeated fields as tuples)."""
+
+    name: str
+    decode: Callable[[Any], Any] | None = None
+
+
+def wire(name: str, *, decode: Callable[[Any], Any] | None = None) -> Mapping[str, Wire]:
+    """The metadata of a job field whose message field has another name or form:
+    `field(metadata=wire("text_body"))`. A field without it reads the message field of its
+    own name."""
+    return {WIRE: Wire(name, decode)}
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """A JSON object sent as text; the empty text (an unset field) is the empty object."""
+    decoded: dict[str, Any] = json.loads(text or "{}")
+    return decoded
 
 
 @dataclass(frozen=True)
@@ -26,6 +55,9 @@ class EntryLine:
     tags: tuple[str, ...] = ()
 
 
+# The insight's and the enrichment's jobs live here, not in their task modules: the prompts
+# (worker/prompt.py) and the built-in report (worker/builtin.py) read them, and the tasks
+# import those.
 @dataclass(frozen=True)
 class InsightJob:
     insight_id: str
@@ -34,7 +66,7 @@ class InsightJob:
     period_end: str  # YYYY-MM-DD
     timezone: str
     # The metrics the API computed in SQL; keys as in db/queries/productivity.py (Metrics.to_dict).
-    metrics: dict[str, Any]
+    metrics: dict[str, Any] = field(metadata=wire("metrics_json", decode=json_object))
     entries: tuple[EntryLine, ...] = ()
     focus_areas: tuple[str, ...] = ()
     user_first_name: str = ""
@@ -50,16 +82,6 @@ class EnrichEntryJob:
 
 
 @dataclass(frozen=True)
-class EmailJob:
-    """An e-mail to send: the message alone (the API keeps who asked for it, and why)."""
-
-    to: str  # one address, bare or "Name <address>"
-    subject: str
-    text: str
-    html: str = ""  # empty: a text-only message
-
-
-@dataclass(frozen=True)
 class Generation:
     """A finished model answer with what the model reported about it."""
 
@@ -71,10 +93,15 @@ class Generation:
 
 
 @dataclass(frozen=True)
-class Suggestion:
-    tags: tuple[str, ...]
-    skills: tuple[str, ...]
-    model: str
+class Result:
+    """What a task that succeeded reports: the Success message's fields, each kind filling
+    those it has (an e-mail: none but the empty model)."""
+
+    model: str  # the model that wrote it, "builtin", or "" when no model did
+    content: str = ""  # the insight text
+    stats: dict[str, int] = field(default_factory=dict)  # as in Generation.stats
+    suggested_tags: tuple[str, ...] = ()
+    suggested_skills: tuple[str, ...] = ()
 
 
 class TaskFailed(Exception):

@@ -1,88 +1,83 @@
-"""From a Task message to the task code that runs it, and back to a Success.
+"""From a Task message to its kind's task code, and back to a Success: with the transport
+(worker/client.py), the only worker code that touches protobuf.
 
-The wire messages become the plain dataclasses of worker/jobs.py here, so task code never
-sees protobuf.
+It knows no kind: the kind's name picks its entry in worker/tasks/registry.py, which says
+which field of the Task's `job` to read and which dataclass that message becomes, field by
+field (worker/jobs.py `wire` where a name or form differs).
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import typing
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import betterproto2
 
 from protos.generated.englog.worker import v1 as pb
-from worker.jobs import EmailJob, EnrichEntryJob, EntryLine, InsightJob, TaskFailed
+from worker.jobs import WIRE, Progress, Result, TaskFailed, Wire
 from worker.llm import OllamaLLM
 from worker.mail import Mailer
-from worker.tasks.enrich_entry import run_enrich_entry
-from worker.tasks.insight import run_insight
-from worker.tasks.send_email import run_send_email
+from worker.tasks.kinds import Context, Tools
+from worker.tasks.registry import kind_named
 
-# (job, progress) -> the Success message; raising TaskFailed reports a failure.
-Runner = Callable[[pb.Task, Callable[[str, int], Awaitable[None]]], Awaitable[pb.Success]]
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
+# (task, progress) -> the Success message; raising TaskFailed reports a failure.
+Runner = Callable[[pb.Task, Progress], Awaitable[pb.Success]]
 
-def insight_job(message: pb.InsightJob) -> InsightJob:
-    return InsightJob(
-        insight_id=message.insight_id,
-        kind=message.kind,
-        period_start=message.period_start,
-        period_end=message.period_end,
-        timezone=message.timezone,
-        metrics=json.loads(message.metrics_json or "{}"),
-        entries=tuple(
-            EntryLine(
-                date=line.date,
-                title=line.title,
-                type=line.type,
-                minutes=line.minutes,
-                value_rating=line.value_rating,
-                impact_level=line.impact_level,
-                project=line.project,
-                tags=tuple(line.tags),
-            )
-            for line in message.entries
-        ),
-        focus_areas=tuple(message.focus_areas),
-        user_first_name=message.user_first_name,
-    )
+Plain = TypeVar("Plain", bound="DataclassInstance")
 
 
-def enrich_job(message: pb.EnrichEntryJob) -> EnrichEntryJob:
-    return EnrichEntryJob(
-        entry_id=message.entry_id,
-        title=message.title,
-        type=message.type,
-        description=message.description,
-        existing_tags=tuple(message.existing_tags),
-    )
+def from_message(message: betterproto2.Message, plain: type[Plain]) -> Plain:
+    """The dataclass `plain` with the message's fields: each of its fields reads the message
+    field of its name, or the one its `wire` metadata names, decoded as that says; repeated
+    fields become tuples, and a message the dataclass its field's annotation names."""
+    hints = typing.get_type_hints(plain)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(plain):
+        source: Wire = field.metadata.get(WIRE) or Wire(field.name)
+        value = getattr(message, source.name)
+        values[field.name] = (
+            source.decode(value) if source.decode else _plain(value, hints[field.name])
+        )
+    return plain(**values)
 
 
-def email_job(message: pb.EmailJob) -> EmailJob:
-    return EmailJob(
-        to=message.to, subject=message.subject, text=message.text_body, html=message.html_body
+def _plain(value: Any, hint: Any) -> Any:
+    if typing.get_origin(hint) is tuple:
+        [item, *_] = typing.get_args(hint)
+        return tuple(_plain(element, item) for element in value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and value is not None:
+        return from_message(value, hint)
+    if typing.get_origin(hint) is dict:
+        return dict(value)
+    return value
+
+
+def success_of(result: Result) -> pb.Success:
+    return pb.Success(
+        content=result.content,
+        model=result.model,
+        stats=dict(result.stats),
+        suggested_tags=list(result.suggested_tags),
+        suggested_skills=list(result.suggested_skills),
     )
 
 
 def build_runner(llm: OllamaLLM | None, *, mailer: Mailer | None = None) -> Runner:
     """Runs a task's job with this LLM (None: the built-in fallbacks) and this mailer (None:
     no e-mail) into a Success."""
+    tools = Tools(llm=llm, mailer=mailer)
 
-    async def run(task: pb.Task, progress: Callable[[str, int], Awaitable[None]]) -> pb.Success:
-        if task.insight is not None:
-            generation = await run_insight(insight_job(task.insight), llm=llm, progress=progress)
-            return pb.Success(
-                content=generation.content, model=generation.model, stats=dict(generation.stats)
-            )
-        if task.enrich_entry is not None:
-            suggestion = await run_enrich_entry(enrich_job(task.enrich_entry), llm=llm)
-            return pb.Success(
-                model=suggestion.model,
-                suggested_tags=list(suggestion.tags),
-                suggested_skills=list(suggestion.skills),
-            )
-        if task.email is not None and mailer is not None:
-            await run_send_email(email_job(task.email), mailer=mailer, key=task.task_id)
-            return pb.Success(model="")  # no model wrote it; the API needs nothing back
-        raise TaskFailed(f"this worker cannot run {task.kind!r}", retryable=False)
+    async def run(task: pb.Task, progress: Progress) -> pb.Success:
+        kind = kind_named(task.kind)
+        message = getattr(task, kind.job_field) if kind is not None else None
+        if kind is None or message is None or not kind.runs_with(tools):
+            raise TaskFailed(f"this worker cannot run {task.kind!r}", retryable=False)
+        context = Context(tools=tools, task_id=task.task_id, progress=progress)
+        return success_of(await kind.run(from_message(message, kind.job), context))
 
     return run

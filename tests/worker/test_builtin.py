@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from protos.vocabulary import BUILTIN_MODEL
 from tests.worker import JOB
-from worker.builtin import BUILTIN_MODEL, NOTICE, builtin_report
+from worker.builtin import NOTICE, builtin_report
 from worker.jobs import InsightJob
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from englog.certs import write_certificates
 from tests.fakes.smtp import SmtpServer, closed_port
-from worker.jobs import EmailJob, TaskFailed
+from worker.jobs import TaskFailed
 from worker.mail import (
     DEV_SENDER,
     MailboxMailer,
@@ -28,7 +28,7 @@ from worker.mail import (
     parse_mailbox,
 )
 from worker.settings import WorkerSettings
-from worker.tasks.send_email import run_send_email
+from worker.tasks.send_email import EmailJob, run_send_email
 
 USER, PASSWORD = "englog", "correct horse battery staple"
 SENDER = "EngLog <noreply@englog.test>"

@@ -9,8 +9,8 @@ import httpx
 from graph.context import AppState
 from tests.factories import Api
 from tests.fakes.ollama import FakeOllama, Script
-from tests.graph.test_prometheus import Samples, scrape, value
-from tests.grpc.test_worker_service import insight_reaching, request_insight
+from tests.graph.support import Samples, scrape, value
+from tests.graph.tasks.support import insight_reaching, request_insight
 from tests.worker import worker_settings
 from worker.client import Worker, build_runner
 from worker.llm import OllamaLLM

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from worker.builtin import BUILTIN_MODEL
-from worker.jobs import EnrichEntryJob, Suggestion, TaskFailed
+from protos.vocabulary import BUILTIN_MODEL, ENRICH_ENTRY
+from worker.jobs import EnrichEntryJob, Result, TaskFailed
 from worker.llm import OllamaLLM
 from worker.prompt import SUGGESTION_SCHEMA, build_enrich_prompt
+from worker.tasks.kinds import Context, WorkerKind
 
 MAX_SUGGESTIONS = 5
 MAX_NAME_CHARS = 50  # a tag name's limit in the API
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    tags: tuple[str, ...]
+    skills: tuple[str, ...]
+    model: str
 
 
 async def run_enrich_entry(job: EnrichEntryJob, *, llm: OllamaLLM | None) -> Suggestion:
@@ -63,3 +72,14 @@ def normalise(items: Iterable[object], *, existing: Iterable[str] = ()) -> tuple
         if len(names) == MAX_SUGGESTIONS:
             break
     return tuple(names)
+
+
+async def run(job: EnrichEntryJob, context: Context) -> Result:
+    suggestion = await run_enrich_entry(job, llm=context.tools.llm)
+    return Result(
+        model=suggestion.model, suggested_tags=suggestion.tags, suggested_skills=suggestion.skills
+    )
+
+
+# job_field is the Task's oneof field (graph/entries/task.py fills it), not the kind's name.
+KIND = WorkerKind(name=ENRICH_ENTRY, job_field="enrich_entry", job=EnrichEntryJob, run=run)

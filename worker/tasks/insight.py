@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import re
 
-from worker.builtin import BUILTIN_MODEL, builtin_report
-from worker.jobs import Generation, InsightJob, Progress
+from protos.vocabulary import BUILTIN_MODEL, GENERATE_INSIGHT
+from worker.builtin import builtin_report
+from worker.jobs import Generation, InsightJob, Progress, Result
 from worker.llm import OllamaLLM
 from worker.prompt import build_insight_prompt, expected_tokens
+from worker.tasks.kinds import Context, WorkerKind
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +43,11 @@ async def _run_builtin(job: InsightJob, progress: Progress) -> Generation:
     for index, chunk in enumerate(chunks, start=1):
         await progress(chunk, min(99, index * 100 // len(chunks)))
     return Generation(content=content, model=BUILTIN_MODEL)
+
+
+async def run(job: InsightJob, context: Context) -> Result:
+    generation = await run_insight(job, llm=context.tools.llm, progress=context.progress)
+    return Result(content=generation.content, model=generation.model, stats=generation.stats)
+
+
+KIND = WorkerKind(name=GENERATE_INSIGHT, job_field="insight", job=InsightJob, run=run)

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from worker.jobs import EmailJob, TaskFailed
+from dataclasses import dataclass, field
+
+from protos.vocabulary import SEND_EMAIL
+from worker.jobs import Result, TaskFailed, wire
 from worker.mail import Mailer, compose_message, has_control_characters, parse_mailbox
+from worker.tasks.kinds import Context, Tools, WorkerKind
+
+
+@dataclass(frozen=True)
+class EmailJob:
+    """An e-mail to send: the message alone (the API keeps who asked for it, and why)."""
+
+    to: str  # one address, bare or "Name <address>"
+    subject: str
+    text: str = field(metadata=wire("text_body"))
+    html: str = field(default="", metadata=wire("html_body"))  # empty: a text-only message
 
 
 async def run_send_email(job: EmailJob, *, mailer: Mailer, key: str | None = None) -> str:
@@ -32,3 +46,20 @@ async def run_send_email(job: EmailJob, *, mailer: Mailer, key: str | None = Non
     )
     await mailer.send(message, recipient=recipient.addr_spec)
     return str(message["Message-ID"])
+
+
+def sends_mail(tools: Tools) -> bool:
+    """Only a worker with mail settings (ENGLOG_SMTP_HOST or ENGLOG_MAILBOX_FILE) asks for
+    e-mails: one without would fail them for good."""
+    return tools.mailer is not None
+
+
+async def run(job: EmailJob, context: Context) -> Result:
+    mailer = context.tools.mailer
+    if mailer is None:  # `sends_mail` keeps it from being asked; this tells the type checker
+        raise TaskFailed(f"this worker cannot run {SEND_EMAIL!r}", retryable=False)
+    await run_send_email(job, mailer=mailer, key=context.task_id)
+    return Result(model="")  # no model wrote it; the API needs nothing back
+
+
+KIND = WorkerKind(name=SEND_EMAIL, job_field="email", job=EmailJob, run=run, runs_with=sends_mail)
