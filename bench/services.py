@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from db.engine import asyncpg_dsn
 from db.migrate import upgrade
+from graph.live.fanout import WS_PROTOCOL
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / ".englog" / "bench"
@@ -149,12 +150,14 @@ def uvicorn_server(
     log_dir: Path,
     flags: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """`factory` served by uvicorn in a child process: one worker, loopback, quiet logs."""
+    """`factory` served by uvicorn in a child process: one worker, loopback, quiet logs, and
+    the websocket protocol `englog api` serves with (englog/cli.py `server_config`)."""
     port = free_port()
     argv = [
         sys.executable, "-m", "uvicorn", factory, "--factory",
         "--host", HOST, "--port", str(port), "--workers", "1",
-        "--log-level", "warning", "--no-access-log", "--lifespan", "on", *flags,
+        "--log-level", "warning", "--no-access-log", "--lifespan", "on", "--ws", WS_PROTOCOL,
+        *flags,
     ]  # fmt: skip
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from core.logs import configure as configure_logs
 from core.tracing import configure_tracing
@@ -30,6 +31,40 @@ WORKER_RAN_A_WHILE_SECONDS = 60.0
 
 logger = logging.getLogger("englog.dev")
 
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.types import ASGIApp
+
+    from graph.settings import ApiSettings
+
+
+def server_config(app: ASGIApp, settings: ApiSettings, host: str, port: int) -> uvicorn.Config:
+    """The uvicorn configuration `englog api` and `englog dev` serve the API with."""
+    import math
+
+    import uvicorn
+
+    from graph.live.fanout import WS_PROTOCOL
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        lifespan="on",
+        log_config=None,  # uvicorn's loggers go through ours (core/logs.py): one format
+        ssl_certfile=settings.tls_cert_file,  # HTTPS when both are set (ApiSettings checks)
+        ssl_keyfile=settings.tls_key_file,
+        # Chosen, not left to "auto": the live fast path writes into this protocol's
+        # connections (graph/live/fanout.py); under another every socket takes the slow path.
+        ws=WS_PROTOCOL,
+        ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
+        ws_per_message_deflate=settings.ws_per_message_deflate,
+        # Requests in flight at SIGTERM finish (each is cancelled at its timeout anyway);
+        # only a client still sending its body after that is cut off.
+        timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds) + 5,
+    )
+
 
 def _serve_api(
     host: str,
@@ -42,7 +77,6 @@ def _serve_api(
     """Serves the API until SIGINT/SIGTERM, on `sockets` when given (bound already), else on
     host:port. `on_started` runs once it listens, `on_exit` at the first stop signal."""
     import asyncio
-    import math
 
     import uvicorn
 
@@ -103,22 +137,7 @@ def _serve_api(
                 logging.getLogger("englog.api").warning("going away failed", exc_info=True)
             await super().shutdown(sockets)
 
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="info",
-        lifespan="on",
-        log_config=None,  # uvicorn's loggers go through ours (core/logs.py): one format
-        ssl_certfile=settings.tls_cert_file,  # HTTPS when both are set (ApiSettings checks)
-        ssl_keyfile=settings.tls_key_file,
-        ws_max_size=settings.max_body_bytes,  # a websocket message: the same cap as a body
-        ws_per_message_deflate=settings.ws_per_message_deflate,
-        # Requests in flight at SIGTERM finish (each is cancelled at its timeout anyway);
-        # only a client still sending its body after that is cut off.
-        timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds) + 5,
-    )
-    server = Server(config)
+    server = Server(server_config(app, settings, host, port))
     try:
         server.run(sockets)
     finally:

@@ -1,42 +1,23 @@
-"""Writing a live event to thousands of sockets from one loop, without a task switch each.
-
-The feeds (graph/live/feeds.py) hand each event to every subscription of a user. Waking
-every subscription's task to write one frame cost more than the write itself at 10,000
-sockets (py-spy: a task step, three coroutine layers, Starlette's and the ASGI send's checks,
-a metrics lock). So while a subscription is idle, its feed writes its frame itself, straight
-into the connection of uvicorn's websockets protocol (`websockets-sansio`, the one uvicorn
-picks when the websockets library is installed), as uvicorn's own `send` would, but without
-awaiting:
-
-- only while the connection is open and its transport takes writes (not paused by a client
-  that does not read): otherwise the frame goes to the subscription's bounded queue and its
-  task writes it through the ordinary path, which waits, so a slow socket never slows the
-  others and never grows memory without bound;
-- with permessage-deflate negotiated, the connection's own compressor frames it (each
-  socket has its own context); without, the frame's bytes are built once per distinct text
-  and the same bytes go to every socket (server frames are not masked).
-
-Any other server, or another of uvicorn's protocols, has no FastSocket and takes the
-ordinary path everywhere.
-"""
+"""The fast write path: a live event written to thousands of sockets from one loop, by the
+feed, straight into uvicorn's websockets-sansio connections (overview: graph/live/__init__.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 if TYPE_CHECKING:
     from graph.live.shared import Direct
 
 SERVER_SEND = "englog.server_send"  # the scope key of the server's own ASGI send
-
-try:  # the protocol's internals we write through; absent, every socket takes the task path
-    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-    from websockets.frames import Frame, Opcode
-    from websockets.protocol import State
-except ImportError:  # pragma: no cover - uvicorn[standard] brings both
-    WebSocketsSansIOProtocol = None  # type: ignore[assignment,misc]
+# The uvicorn `ws` protocol whose connections FastSocket writes into: every server the
+# product runs chooses it by this name (englog/cli.py), and pyproject.toml pins the uvicorn
+# minor and the websockets major whose internals are used here.
+WS_PROTOCOL = "websockets-sansio"
 
 
 class ServerSend:
@@ -81,7 +62,14 @@ class FrameCache:
 
 
 class FastSocket:
-    """Writes text frames to one uvicorn websockets-sansio connection without awaiting."""
+    """Writes text frames to one uvicorn websockets-sansio connection without awaiting.
+
+    Why: waking every subscription's task to write one frame cost more than the write itself
+    at 10,000 sockets (py-spy: a task step, three coroutine layers, Starlette's and the ASGI
+    send's checks, a metrics lock). So while a subscription is idle its feed writes the
+    frame into the connection itself, as uvicorn's own `send` would, but without awaiting.
+    Any other server or uvicorn protocol has no FastSocket: the ordinary path everywhere.
+    """
 
     __slots__ = ("_protocol",)
 
@@ -93,13 +81,16 @@ class FastSocket:
         """The socket of this websocket scope, when its server is uvicorn's sansio protocol."""
         send = scope.get(SERVER_SEND)
         protocol = getattr(send, "__self__", None)
-        if WebSocketsSansIOProtocol is None or not isinstance(protocol, WebSocketsSansIOProtocol):
+        if not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
         return cls(protocol)
 
     def write(self, text: str, frames: FrameCache) -> bool:
         """Writes the frame now; False (nothing written) when the socket cannot take it now:
-        closing, closed, or its transport paused by a client that does not read."""
+        closing, closed, or its transport paused by a client that does not read. The frame
+        then goes to the subscription's bounded queue and its task writes it through the
+        ordinary path, which waits: a slow socket never slows the others and never grows
+        memory without bound."""
         protocol = self._protocol
         if (
             protocol.disconnected
@@ -111,7 +102,9 @@ class FastSocket:
         connection = protocol.conn
         if connection.state is not State.OPEN:
             return False
-        if connection.extensions:  # permessage-deflate: this connection's compressor
+        # permessage-deflate: this connection's own compressor (each socket has its own
+        # context). Without, the same bytes go to every socket (server frames are unmasked).
+        if connection.extensions:
             connection.send_text(text.encode())
             protocol.transport.write(b"".join(connection.data_to_send()))
         else:

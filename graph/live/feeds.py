@@ -1,18 +1,5 @@
-"""Resumable event streams: replay from PostgreSQL after the cursor, then follow a feed.
-
-A feed is this process's ONE reader of one user's events of one topic: it subscribes to
-the user's Redis channel, and on every wake-up reads the events after the last one it saw
-from the event log (id order), builds the delivered items once (one query a batch) and
-hands the same items to every subscription of that user and topic on this process. So an
-event costs one database read per process, not one per socket, and every subscription
-gets the same item objects, which is what lets their execution be shared (graph/live/shared.py).
-
-A subscription joins the feed first and reads its position `L` in the same step; it then
-replays from PostgreSQL everything after its own cursor up to `L`, and takes the feed's
-items after that: the feed delivers only ids above `L`, so the seam has no gap and no
-duplicate. Redis messages only say "something happened": out-of-order publishes cannot
-reorder a user's events, and a Redis outage costs a re-read (RESYNC) when it comes back.
-"""
+"""Resumable event streams: replay from PostgreSQL after the cursor, then follow the
+process's one Feed of the user's topic (overview: graph/live/__init__.py)."""
 
 from __future__ import annotations
 
@@ -163,7 +150,15 @@ class Member(Generic[T]):
 
 @dataclass(eq=False)
 class Feed(Generic[T]):
-    """One user's events of one topic on this process (see the module docstring)."""
+    """One user's events of one topic on this process, for all its subscriptions here.
+
+    It subscribes to the user's Redis channel and, on every wake-up, reads the events after
+    `last` from the event log (id order), builds the delivered items once (one query a
+    batch) and hands the same item objects to every member, which is what lets their
+    execution be shared (graph/live/shared.py): one database read an event a process, not
+    one a socket. Redis messages only say "something happened", so out-of-order publishes
+    cannot reorder a user's events, and a Redis outage costs a re-read (RESYNC).
+    """
 
     user_id: uuid.UUID
     topic: str
@@ -320,7 +315,12 @@ async def stop_task(task: asyncio.Task[Any]) -> None:
 
 
 async def follow(info: Info, *, topic: str, since: str | None, load: Loader[T]) -> AsyncIterator[T]:
-    """The user's `topic` events after `since` (or from now on), then live, forever."""
+    """The user's `topic` events after `since` (or from now on), then live, forever.
+
+    It joins the feed first, reading its position `start` in the same step, replays
+    (since, start] from PostgreSQL itself, and takes the feed's items above `start`: the
+    seam has no gap and no duplicate.
+    """
     user_id = info.context.user_id()
     after = parse_since(since)
     state = info.context.state

@@ -1,19 +1,5 @@
-"""When the API process lets CPython's cyclic garbage collector walk its long-lived objects.
-
-A process holding many websockets holds hundreds of objects per socket (tasks, timer handles,
-parsed documents, generators) that live as long as the socket. CPython's full collection walks
-every one of them, and it starts by itself each time the old generation has grown by a quarter:
-at 10,000 sockets (3.3 M tracked objects) one took 2.5–2.7 s, a stop of every socket at once,
-and a busy server meets them in steady state (`just bench --only subscriptions`).
-
-So the API freezes what has lived a while: every `gc_freeze_seconds` the young generations are
-collected and what survives moves to the permanent generation (`gc.freeze()`), which no
-collection walks; automatic full collections then walk only what came since. Objects that die
-while frozen are still freed by reference counting at once. What freezing keeps is cyclic
-garbage among frozen objects (a closed socket's task and its exception, say), so every
-`gc_full_collect_seconds` the process unfreezes and runs one full collection, logging how long
-it stopped the process: that bounds the memory held, at the cost of one pause a period.
-"""
+"""When the API process lets CPython's cyclic garbage collector walk its long-lived objects
+(gc.freeze, and one full collection a period)."""
 
 from __future__ import annotations
 
@@ -28,6 +14,21 @@ logger = logging.getLogger("englog.gc")
 
 @dataclass
 class GcPolicy:
+    """Why: a process holding many websockets holds hundreds of objects per socket (tasks,
+    timer handles, parsed documents, generators) that live as long as the socket. CPython's
+    full collection walks every one, and starts by itself each time the old generation has
+    grown by a quarter: at 10,000 sockets (3.3 M tracked objects) one took 2.5-2.7 s, a stop
+    of every socket at once, met in steady state (`just bench --only subscriptions`).
+
+    So every `freeze_seconds` the young generations are collected and what survives moves
+    to the permanent generation (`gc.freeze()`), which no collection walks; automatic full
+    collections then walk only what came since. Objects that die while frozen are still
+    freed by reference counting at once. What freezing keeps is cyclic garbage among frozen
+    objects (a closed socket's task and its exception, say), so every
+    `full_collect_seconds` the process unfreezes and runs one full collection, logging how
+    long it stopped the process: that bounds the memory held, at one pause a period.
+    """
+
     freeze_seconds: float  # 0: never freeze (CPython's own collections only)
     full_collect_seconds: float
 

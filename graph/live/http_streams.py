@@ -1,38 +1,6 @@
-"""Subscriptions over HTTP: graphql-sse and Apollo's multipart subscriptions on /graphql.
-
-Two streaming forms of one POST (or GET) request, both Strawberry's own transports, chosen by
-the Accept header (graph/http.py enables them):
-
-- `Accept: text/event-stream`: the graphql-sse protocol's "distinct connections mode": an
-  event `next` per result (`data: {"data": …}`), a final `complete`, and a `: ping` comment
-  every ENGLOG_WS_PING_SECONDS. Queries and mutations may use it too (one `next`).
-- `Accept: multipart/mixed;subscriptionSpec=1.0, application/json`: Apollo Client's HttpLink;
-  a part `{"payload": {"data": …}}` per result and a `{}` heartbeat part every
-  ENGLOG_WS_PING_SECONDS; subscriptions only.
-
-What this module adds is the websockets' connection policy (graph/live/ws.py), for one stream:
-
-- A subscription needs a valid bearer (`Authorization: Bearer <accessToken>`, checked against
-  the denylist as every HTTP request is): otherwise 401 and UNAUTHENTICATED, before any
-  stream starts. It takes one of the user's ENGLOG_WS_MAX_CONNECTIONS_PER_USER slots, the
-  same count in Redis as the user's websockets (429 and LIMIT_EXCEEDED beyond it).
-- A stream lives no longer than its token: at the token's expiry, or once the denylist says
-  its session is revoked (asked for every open stream of the process at once, every
-  ENGLOG_WS_AUTH_RECHECK_SECONDS), it ends with a last result of one UNAUTHENTICATED error
-  ("Token expired", "Token revoked"), as a shutdown ends it with SERVICE_UNAVAILABLE.
-- A client that goes away cancels the subscription at once: Starlette's StreamingResponse
-  listens for the disconnect and cancels the body, which leaves the user's feed
-  (graph/live/feeds.py) and gives the slot back.
-- Each event is resolved with DataLoaders of its own; errors are coded as ErrorCodes codes
-  them (its on_operation runs only once a stream has ended, after its results went out).
-
-Forms that cannot be served are refused before anything runs, with a coded error as JSON: a
-subscription without a streaming Accept (406, NOT_ACCEPTABLE), a mutation over GET (405,
-METHOD_NOT_ALLOWED), a query or mutation asking for multipart subscriptions (406). Batches
-and multipart uploads are off: Strawberry refuses them with 400 as for any request.
-
-The events are executed by the same schema as on websockets, so their executions are shared
-(graph/live/shared.py) with every other subscription of the user to the same document.
+"""Subscriptions over HTTP on /graphql: Strawberry's graphql-sse ("distinct connections
+mode") and Apollo's multipart subscriptions, chosen by the Accept header (graph/http.py
+enables them), under the websockets' connection policy (graph/live/ws.py) for one stream.
 """
 
 from __future__ import annotations
@@ -68,7 +36,7 @@ from graph.errors import (
     ErrorCodes,
     Unauthenticated,
 )
-from graph.live import ws
+from graph.live import slots
 from graph.live.feeds import stop_task
 
 logger = logging.getLogger("englog.http_streams")
@@ -84,7 +52,14 @@ STREAMING_ACCEPT = (
 
 
 def transports(ping_seconds: float) -> dict[str, type[HTTPStreamTransport]]:
-    """Strawberry's two HTTP stream transports, keeping streams alive every `ping_seconds`."""
+    """Strawberry's two HTTP stream transports, keeping streams alive every `ping_seconds`.
+
+    `Accept: text/event-stream` (graphql-sse): an event `next` per result
+    (`data: {"data": …}`), a final `complete`, a `: ping` comment as heartbeat; queries and
+    mutations may use it too (one `next`). `Accept: multipart/mixed;subscriptionSpec=1.0,
+    application/json` (Apollo Client's HttpLink): a part `{"payload": {"data": …}}` per
+    result, a `{}` part as heartbeat; subscriptions only.
+    """
 
     class Multipart(MultipartSubscriptionTransport):
         heartbeat_interval = ping_seconds
@@ -116,7 +91,13 @@ def _refusal(sub_response: Response, status: int, message: str, code: str) -> Ex
 
 @dataclass(eq=False)
 class HttpStream:
-    """One admitted stream: its user's slot, its token, and how (and why) it ends."""
+    """One admitted stream: its user's slot, its token, and how (and why) it ends.
+
+    It lives no longer than its token: at the token's expiry, or once the denylist says its
+    session is revoked (HttpStreams.end_revoked), it ends with a last result of one
+    UNAUTHENTICATED error ("Token expired", "Token revoked"), as a shutdown ends it with
+    SERVICE_UNAVAILABLE.
+    """
 
     state: AppState
     protocol: str
@@ -157,7 +138,7 @@ class HttpStream:
         if self.claims is not None and self.slot is not None:
             self.state.metrics.subscriptions.dec()
             self.state.ws_slots.discard(self.slot)
-            await ws.release_slot(self.state, self.claims.user_id, self.slot)
+            await slots.release_slot(self.state, self.claims.user_id, self.slot)
 
 
 def _json(value: object) -> str:
@@ -185,7 +166,15 @@ class HttpStreams:
         stream_protocols: frozenset[str],
     ) -> ExecutionResult | HttpStream | None:
         """Before the operation runs: a refusal (with sub_response's status set), the stream
-        it may open, or None for an ordinary request."""
+        it may open, or None for an ordinary request.
+
+        Refused before anything runs, with a coded error as JSON: a subscription without a
+        streaming Accept (406, NOT_ACCEPTABLE), a mutation over GET (405,
+        METHOD_NOT_ALLOWED), a query or mutation asking for multipart subscriptions (406); a
+        subscription without a valid bearer (401, UNAUTHENTICATED) or beyond the user's
+        ENGLOG_WS_MAX_CONNECTIONS_PER_USER, counted with their websockets (429,
+        LIMIT_EXCEEDED). Batches and multipart uploads are off: Strawberry answers 400.
+        """
         if isinstance(data, list):
             return None  # batching is off: refused while parsing already
         state = context.state
@@ -217,7 +206,7 @@ class HttpStreams:
             sub_response.headers["www-authenticate"] = "Bearer"
             return _refusal(sub_response, 401, str(exc), UNAUTHENTICATED)
         slot = uuid.uuid4().hex
-        if not await ws.acquire_slot(state, user_id, slot):
+        if not await slots.acquire_slot(state, user_id, slot):
             return _refusal(sub_response, 429, "Too many connections", LIMIT_EXCEEDED)
         state.ws_slots.add(user_id, slot)
         state.metrics.subscriptions.inc()
@@ -245,7 +234,7 @@ class HttpStreams:
             await self.end_revoked(state)
 
     async def end_revoked(self, state: AppState) -> None:
-        """One denylist look-up for every signed-in open stream (as graph/live/ws.py does)."""
+        """One denylist look-up for every signed-in open stream (as graph/live/slots.py does)."""
         signed_in = [
             (stream, stream.claims)
             for stream in list(self._open)
@@ -264,7 +253,8 @@ class HttpStreams:
 
 
 async def results(source: AsyncIterator[Any], context: Context) -> AsyncGenerator[Any, None]:
-    """The operation's results as they go out: coded, and each event resolved afresh."""
+    """The operation's results as they go out: coded here, since ErrorCodes' on_operation
+    runs only once a stream has ended, and each event resolved with loaders of its own."""
     try:
         async for result in source:
             if isinstance(result, ExecutionResult) and result.errors:
@@ -324,7 +314,8 @@ async def _next(source: AsyncIterator[str]) -> str:
 
 class StreamResponse(StreamingResponse):
     """A StreamingResponse that always gives its stream's slot back, however it ends (even
-    when the client left before the body began)."""
+    when the client left before the body began). A client that goes away cancels the body
+    at once (Starlette listens for the disconnect), which leaves the user's feed."""
 
     def __init__(
         self,

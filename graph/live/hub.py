@@ -1,9 +1,6 @@
-"""Redis pub/sub between API processes: channel names, publish, one subscription a channel.
-
-Redis only carries the news. PostgreSQL holds the events (db/queries/event.py); a
-subscriber that may have missed some (it resumed, or Redis went away) reads them there.
-Each process keeps ONE Redis subscription per channel however many sockets listen, fans
-messages out to bounded per-subscriber queues, and unsubscribes when the last one leaves.
+"""Redis pub/sub between API processes: channel names, publish, one Redis subscription a
+channel a process fanned out to bounded per-subscriber queues, and insight progress text.
+Redis carries only the news; the events are in PostgreSQL (overview: graph/live/__init__.py).
 """
 
 from __future__ import annotations
@@ -20,10 +17,9 @@ from typing import Any
 from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import tracing
-from db.queries.event import PENDING_KEY, EventRecord
+from db.queries.event import EventRecord
 from graph.errors import SLOW_CONSUMER, AppError
 from graph.redis_faults import REDIS_FAULTS
 
@@ -117,7 +113,9 @@ class ResyncingPubSub(PubSub):
 
 
 class EventHub:
-    """This process's window on Redis pub/sub."""
+    """This process's window on Redis pub/sub: ONE Redis subscription a channel however many
+    subscribers listen here, dropped when the last one leaves. A subscriber that may have
+    missed messages (Redis went away) gets RESYNC and re-reads PostgreSQL."""
 
     def __init__(self, redis: Redis, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.redis = redis
@@ -370,16 +368,3 @@ class EventHub:
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
-
-
-@contextlib.asynccontextmanager
-async def transaction(
-    db: async_sessionmaker[AsyncSession], hub: EventHub
-) -> AsyncIterator[AsyncSession]:
-    """One transaction; the events it recorded are published once (and only if) it commits."""
-    async with db() as session:
-        async with session.begin():
-            yield session
-        events: list[EventRecord] = session.info.pop(PENDING_KEY, [])
-    if events:
-        await hub.publish_events(events)

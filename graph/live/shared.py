@@ -1,29 +1,6 @@
-"""One execution per distinct subscription operation and event, one serialisation, and a
-direct write of the same bytes to every socket.
-
-The feeds (graph/live/feeds.py) hand every subscription of a user and topic the SAME
-item object for an event, marked with `share()`. When such an item is executed for a
-subscription, `SharingExecutor` keys the execution on the operation (its text, its name,
-and the values of the variables its selection set can see) and runs it once: every other
-subscription with the same key gets that result. Its `data` is serialised once, and kept
-with the item, which lives as long as some subscription has not taken it.
-
-On a websocket (graph/live/ws.py sets the operation's `Delivery`), a live subscription does not
-hand shared items to Strawberry at all: `Direct.frame` gets the shared result and the
-subscription writes `{"id":<its id>,"type":"next","payload":{"data":<shared JSON>}}`
-itself, from its own task, so one slow socket blocks nobody else. While its task waits with
-nothing queued, its feed writes that frame for it without waking it (graph/live/fanout.py).
-Strawberry's per-event machinery (extension hooks, result handling, JSON encoding) then
-costs nothing per socket.
-A result with errors takes Strawberry's path, which formats and codes errors; the replay
-of a resumed subscription does too (its items are its own).
-
-Why this is safe: a feed is per user, so every subscription sharing an item is the same
-user's, and the items' resolvers depend on nothing but the user and the item (they read
-through the user-scoped loaders). Variables used only in the subscription field's own
-arguments (`since`, `id`) shape the source stream, not the execution, and are left out of
-the key: a resumed subscription shares again once its replay is over.
-"""
+"""Shared execution: one execution and one serialisation per distinct subscription operation
+and event, and the `next` frame a websocket subscription then writes itself (overview:
+graph/live/__init__.py)."""
 
 from __future__ import annotations
 
@@ -93,9 +70,20 @@ def _variables_in(nodes: list[Node]) -> set[str]:
 
 
 class SharingExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, sharing subscription events' executions (module docstring).
+    """Strawberry's executor, sharing subscription events' executions.
 
-    Queries and mutations run exactly as with Strawberry's own.
+    The feeds hand every subscription of a user and topic the SAME item object for an
+    event, marked with `share()`. Its execution is keyed on the operation (its text, its
+    name, and the values of the variables its selection set can see) and run once: every
+    other subscription with the same key gets that result, its `data` serialised once and
+    kept with the item, which lives as long as some subscription has not taken it. Queries
+    and mutations run exactly as with Strawberry's own.
+
+    Why this is safe: a feed is per user, so every subscription sharing an item is the same
+    user's, and the items' resolvers depend on nothing but the user and the item (they read
+    through the user-scoped loaders). Variables used only in the subscription field's own
+    arguments (`since`, `id`) shape the source stream, not the execution, and are left out
+    of the key: a resumed subscription shares again once its replay is over.
     """
 
     share_key: Key | None = None
@@ -204,7 +192,16 @@ class Delivery:
 
 @dataclass
 class Direct:
-    """A live subscription writing shared results to its socket itself."""
+    """A live subscription writing shared results to its socket itself.
+
+    It hands shared items not to Strawberry but writes
+    `{"id":<its id>,"type":"next","payload":{"data":<shared JSON>}}` from its own task (one
+    slow socket blocks nobody), or its feed writes it while the task waits with nothing
+    queued (graph/live/fanout.py): Strawberry's per-event machinery (extension hooks, result
+    handling, JSON encoding) costs nothing per socket. A result with errors takes
+    Strawberry's path, which formats and codes errors; so does a resumed subscription's
+    replay (its items are its own).
+    """
 
     executor: SharingExecutor
     delivery: Delivery

@@ -1,33 +1,6 @@
-"""Websockets on /graphql (graphql-transport-ws): who may connect, for how long, how many.
-
-- `connection_init` carries `{"authorization": "Bearer <accessToken>"}`; the HTTP headers of
-  the handshake are not looked at. A missing, invalid, expired, revoked or non-access token,
-  or a user already at ENGLOG_WS_MAX_CONNECTIONS_PER_USER, is refused with 4403.
-- A connection lives no longer than its token: it is closed with 4403 "Token expired" at the
-  token's expiry, and with 4403 "Token revoked" when `AppState.is_revoked` says so (asked at
-  connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS).
-- The server pings every ENGLOG_WS_PING_SECONDS (Strawberry pings only on the legacy
-  protocol), and answers client pings with pongs as Strawberry does.
-- A graceful shutdown (SIGTERM) closes every socket with 1001 "Server shutting down" once
-  the process accepts no new connection (graph/app.py `going_away`), where uvicorn alone
-  would drop them with 1012; clients reconnect, to another process, and resume with `since`.
-
-Why 4403 for all of these: it is the protocol's code for "this connection is not allowed",
-and the graphql-ws reference client retries it with back-off, calling `connectionParams`
-again, so a client that refreshed its token reconnects by itself. 4401 is the protocol's
-code for a subscribe before connection_ack, and that client never retries it; 4429 means
-"too many connection_init messages" there and is fatal too. The close reason says which.
-
-Caps: Strawberry answers a subscribe beyond ENGLOG_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION (it
-counts every in-flight operation) with an `error` message and keeps the socket open. The
-connections of a user are counted in Redis for all API processes (see below); when Redis is
-unreachable connections are let in and a warning is logged. The browser-origin allow-list is
-GraphQLView's (graph/http.py), checked before the handshake is accepted.
-
-Context: the connection's Context is built once and authenticated by connection_init. Each
-operation runs with its own copy of it (DataLoaders of its own, the token decoded again), and
-that copy gets fresh DataLoaders after every `next` it sends, so each subscription event is
-resolved with loaders of its own, as each HTTP request is.
+"""The websocket handler on /graphql: Strawberry's graphql-transport-ws plus EngLog's policy
+(connection_init's bearer, caps, a lifetime bounded by the token, pings, per-operation
+contexts). Close codes: graph/live/close_codes.py; per-user counts: graph/live/slots.py.
 """
 
 from __future__ import annotations
@@ -58,23 +31,13 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from graph.auth.tokens import Claims
 from graph.context import AppState, Context
 from graph.errors import ServiceUnavailable, Unauthenticated, classify_message
+from graph.live.close_codes import FORBIDDEN, INTERNAL_SERVER_ERROR, TRY_AGAIN_LATER
 from graph.live.fanout import FastSocket
 from graph.live.feeds import stop_task
 from graph.live.shared import Delivery
-from graph.redis_faults import REDIS_FAULTS
+from graph.live.slots import acquire_slot, release_slot
 
 logger = logging.getLogger("englog.ws")
-
-FORBIDDEN = 4403
-INTERNAL_SERVER_ERROR = 4500
-# The server is shutting down (RFC 6455 "going away"): clients reconnect, to another process.
-GOING_AWAY = 1001
-GOING_AWAY_REASON = "Server shutting down"
-# RFC 6455 "try again later": the session could not be checked (neither Redis nor PostgreSQL
-# answered). graphql-ws clients retry it, where 4500 is fatal for them.
-TRY_AGAIN_LATER = 1013
-REDIS_TIMEOUT = 1.0  # a connection_init never waits longer than this on the counter
-MIN_SLOT_TTL = 30.0
 
 
 class Rejected(Exception):
@@ -100,7 +63,13 @@ def create_context(state: AppState, websocket: WebSocket) -> WebSocketContext:
 
 
 async def authenticate(context: Context) -> None:
-    """on_ws_connect: admit the connection_init's bearer, or raise Rejected."""
+    """on_ws_connect: admit the connection_init's bearer, or raise Rejected.
+
+    Only `{"authorization": "Bearer <accessToken>"}` in the payload counts, never the
+    handshake's HTTP headers (the browser-origin allow-list is GraphQLView's, graph/http.py,
+    checked before the handshake is accepted). A missing, invalid, expired, revoked or
+    non-access token, or a user at ENGLOG_WS_MAX_CONNECTIONS_PER_USER, is refused with 4403.
+    """
     if not isinstance(context, WebSocketContext):  # get_context builds one for every socket
         raise Rejected("Forbidden")
     params = context.connection_params or {}
@@ -130,211 +99,6 @@ async def authenticate(context: Context) -> None:
     context.slot = slot
 
 
-# --- connections per user, counted across API processes ---------------------------------
-#
-# A sorted set per user: one member per live connection, scored with the time it lapses
-# unless its process refreshes it (ConnectionSlots). A process that dies without closing its
-# sockets leaves members that lapse on their own, instead of a counter that stays high
-# forever (an INCR/DECR counter would, as long as any of the user's sockets kept refreshing
-# its TTL). Scores are
-# the API processes' clocks: NTP-level skew is nothing against a TTL of 30 s or more.
-
-_ACQUIRE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
-  return 0
-end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-return 1
-"""
-
-
-def connections_key(user_id: uuid.UUID) -> str:
-    return f"englog:ws:connections:{user_id}"
-
-
-def slot_ttl(state: AppState) -> float:
-    return max(3 * state.settings.ws_ping_seconds, MIN_SLOT_TTL)
-
-
-async def acquire_slot(state: AppState, user_id: uuid.UUID, slot: str) -> bool:
-    """Whether the user is under the cap (the slot is then taken); True if Redis is away."""
-    ttl = slot_ttl(state)
-    now = time.time()
-    script = state.redis.register_script(_ACQUIRE)
-    args: list[str | float] = [
-        now,
-        now + ttl,
-        slot,
-        state.settings.ws_max_connections_per_user,
-        int(ttl * 1000),
-    ]
-    try:
-        async with asyncio.timeout(REDIS_TIMEOUT):
-            taken = await script(keys=[connections_key(user_id)], args=args)
-    except REDIS_FAULTS:
-        logger.warning(
-            "websocket connection counter unavailable: connection allowed", exc_info=True
-        )
-        return True
-    return bool(taken)
-
-
-class ConnectionSlots:
-    """This process's websocket connections, kept counted in Redis together.
-
-    Every ENGLOG_WS_PING_SECONDS one pipeline refreshes every live connection's member (one
-    ZADD a user), and counts it again if Redis lost it: a round trip a process, not one a
-    connection (at 10,000 sockets those were a third of the process's CPU).
-
-    It also knows every open socket's handler, counted or not yet, so that a shutdown can
-    close them all with 1001 (`close_all`).
-    """
-
-    def __init__(self, state: AppState) -> None:
-        self.state = state
-        self.revocations = RevocationChecks(state)
-        self._slots: dict[str, uuid.UUID] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._handlers: set[GraphQLTransportWSHandler] = set()
-        self._checker: asyncio.Task[None] | None = None
-
-    def __len__(self) -> int:
-        return len(self._slots)
-
-    def opened(self, handler: GraphQLTransportWSHandler) -> None:
-        self._handlers.add(handler)
-        if self._checker is None or self._checker.done():
-            self._checker = asyncio.create_task(self._recheck(), name="englog-ws-revocations")
-
-    def closed(self, handler: GraphQLTransportWSHandler) -> None:
-        self._handlers.discard(handler)
-
-    async def close_all(self, code: int, reason: str) -> None:
-        """Closes every open socket with `code` and `reason` (closing handshakes included;
-        the caller bounds the wait)."""
-        handlers = list(self._handlers)
-        if handlers:
-            await asyncio.gather(*(handler.close(code, reason) for handler in handlers))
-
-    def add(self, user_id: uuid.UUID, slot: str) -> None:
-        self._slots[slot] = user_id
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._keep(), name="englog-ws-slots")
-
-    def discard(self, slot: str) -> None:
-        self._slots.pop(slot, None)
-
-    async def _recheck(self) -> None:
-        """Every ENGLOG_WS_AUTH_RECHECK_SECONDS, one denylist look-up for every signed-in
-        socket of the process (one MGET), not one a socket: at 10,000 sockets the single
-        look-ups were a tenth of the process's CPU. A revoked session's sockets close."""
-        while self._handlers:
-            await asyncio.sleep(self.state.settings.ws_auth_recheck_seconds)
-            await self.close_revoked()
-
-    async def close_revoked(self) -> None:
-        signed_in = [
-            (handler, handler.connection_context.claims)
-            for handler in list(self._handlers)
-            if isinstance(handler.connection_context, WebSocketContext)
-            and handler.connection_context.claims is not None
-            and not handler.closing
-        ]
-        if not signed_in:
-            return
-        try:
-            revoked = await self.state.revoked_sessions([claims for _, claims in signed_in])
-        except ServiceUnavailable as exc:
-            # Not known to be valid any more: these sockets go, and their clients come back
-            # (1013 is retried) and resume with `since` once the check can be answered.
-            await asyncio.gather(*(h.close(TRY_AGAIN_LATER, str(exc)) for h, _ in signed_in))
-            return
-        closing = [handler for (handler, _), gone in zip(signed_in, revoked, strict=True) if gone]
-        if closing:
-            await asyncio.gather(*(h.close(FORBIDDEN, "Token revoked") for h in closing))
-
-    async def _keep(self) -> None:
-        while self._slots:
-            await asyncio.sleep(self.state.settings.ws_ping_seconds)
-            await self.refresh()
-
-    async def refresh(self) -> None:
-        ttl = slot_ttl(self.state)
-        lapse = time.time() + ttl
-        members: dict[uuid.UUID, dict[str, float]] = {}
-        for slot, user_id in self._slots.items():
-            members.setdefault(user_id, {})[slot] = lapse
-        if not members:
-            return
-        try:
-            async with asyncio.timeout(REDIS_TIMEOUT):
-                async with self.state.redis.pipeline(transaction=False) as pipe:
-                    for user_id, slots in members.items():
-                        pipe.zadd(connections_key(user_id), slots)
-                        pipe.pexpire(connections_key(user_id), int(ttl * 1000))
-                    await pipe.execute()
-        except REDIS_FAULTS:
-            logger.debug("could not refresh websocket connection slots", exc_info=True)
-
-    async def close(self) -> None:
-        self._slots.clear()
-        for task in (self._task, self._checker):
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
-
-
-class RevocationChecks:
-    """Every operation on a socket asks whether its session was revoked, as every HTTP
-    request does (logOut ends a session at once, on sockets too). The operations that ask in
-    the same turn of the event loop share one denylist look-up, as the periodic re-check
-    does: a burst of subscribes costs one MGET, not one each."""
-
-    def __init__(self, state: AppState) -> None:
-        self.state = state
-        self._waiting: list[tuple[Claims, asyncio.Future[bool]]] = []
-        self._flushing: set[asyncio.Task[None]] = set()
-
-    async def revoked(self, claims: Claims) -> bool:
-        """Whether the session is revoked; ServiceUnavailable when that cannot be known."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((claims, future))
-        if len(self._waiting) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
-        return await future
-
-    def _flush(self) -> None:
-        waiting, self._waiting = self._waiting, []
-        task = asyncio.create_task(self._answer(waiting), name="englog-ws-revocation-batch")
-        self._flushing.add(task)
-        task.add_done_callback(self._flushing.discard)
-
-    async def _answer(self, waiting: list[tuple[Claims, asyncio.Future[bool]]]) -> None:
-        try:
-            answers = await self.state.revoked_sessions([claims for claims, _ in waiting])
-        except Exception as exc:
-            for _, future in waiting:
-                if not future.done():
-                    future.set_exception(exc)
-            return
-        for (_, future), revoked in zip(waiting, answers, strict=True):
-            if not future.done():
-                future.set_result(revoked)
-
-
-async def release_slot(state: AppState, user_id: uuid.UUID, slot: str) -> None:
-    try:
-        async with asyncio.timeout(REDIS_TIMEOUT):
-            await state.redis.zrem(connections_key(user_id), slot)
-    except REDIS_FAULTS:  # the member lapses by itself
-        logger.debug("could not release a websocket connection slot", exc_info=True)
-
-
-# --- the protocol handler -------------------------------------------------------------------
-
 # The context of the operation running in the current task (see GraphQLTransportWSHandler).
 _operation_context: ContextVar[Context | None] = ContextVar("englog_ws_operation", default=None)
 
@@ -347,6 +111,8 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         settings = self.connection_context.state.settings
+        # Strawberry counts every in-flight operation, and answers one beyond the cap with an
+        # `error` message, keeping the socket open.
         self.max_subscriptions_per_connection = settings.ws_max_subscriptions_per_connection
         self.connection_init_wait_timeout = timedelta(
             seconds=settings.ws_connection_init_timeout_seconds
@@ -363,7 +129,8 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.deliveries: dict[str, Delivery] = {}  # of the running operations, by id
 
     # Strawberry reads `self.context` wherever it needs one. Inside an operation's task that
-    # is the operation's own copy, so concurrent operations never share DataLoaders.
+    # is the operation's own copy (DataLoaders of its own, the token decoded again, fresh
+    # loaders after each `next`), so concurrent operations and events never share loaders.
     @property
     def context(self) -> Context:
         context = _operation_context.get()
@@ -372,6 +139,11 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     @context.setter
     def context(self, value: Context) -> None:
         self.connection_context = value
+
+    @property
+    def claims(self) -> Claims | None:
+        context = self.connection_context
+        return context.claims if isinstance(context, WebSocketContext) else None
 
     async def handle(self) -> None:
         state = self.connection_context.state
@@ -404,7 +176,7 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def _refused(self, operation: Operation[Context, None]) -> bool:
         """Whether the operation was refused because its session is revoked (the socket then
         closes, as the periodic re-check would close it) or cannot be checked now."""
-        claims = getattr(self.connection_context, "claims", None)
+        claims = self.claims
         if claims is None:
             return False
         state = self.connection_context.state
@@ -501,12 +273,13 @@ class GraphQLTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def watch_connection(self, state: AppState, claims: Claims) -> None:
         """One timer a socket for two duties (revocation is checked for all sockets of the
-        process at once, ConnectionSlots):
+        process at once, graph/live/slots.py):
 
-        - a ping when nothing else went out for ENGLOG_WS_PING_SECONDS: a busy socket is not
-          idle, and 10,000 sockets each pinged and ponged amid events cost a fifth of the CPU
-          (its slot in the user's count is refreshed with the process's others, ConnectionSlots);
-        - the close when the token expires.
+        - a ping when nothing else went out for ENGLOG_WS_PING_SECONDS (Strawberry pings only
+          on the legacy protocol; client pings it answers itself): a busy socket is not idle,
+          and 10,000 sockets each pinged and ponged amid events cost a fifth of the CPU (its
+          slot in the user's count is refreshed with the process's others, ConnectionSlots);
+        - the close with 4403 "Token expired" when the token expires.
         """
         ping = state.settings.ws_ping_seconds
         expiry = time.monotonic() + (claims.expires_at - datetime.now(UTC)).total_seconds()
