@@ -8,23 +8,22 @@ ENGLOG_TRACING_EXPORTER picks where spans go: "none" (the default: spans cost no
 ENGLOG_OTLP_ENDPOINT, e.g. http://collector:4318/v1/traces). The context crosses processes
 in W3C `traceparent` form: in the task's `trace_context` map (API → worker) and in gRPC
 metadata (worker → API). Spans carry sizes and counts, never the user's text.
+
+This module holds only what every process shares (the provider, the tracer, propagation):
+the worker imports it, so the adapters to the API's libraries live with their layers,
+db/tracing.py (SQL) and graph/tracing.py (server spans, GraphQL).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
-
-# The worker imports this module: what only the API uses (SQLAlchemy here, Strawberry and the
-# ASGI server spans in graph/tracing.py) is imported where it is used, not here.
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 Exporter = Literal["none", "console", "otlp"]
 
@@ -91,33 +90,3 @@ def current_trace_id() -> str | None:
     """The current span's trace id, 32 hex digits, or None."""
     span_context = trace.get_current_span().get_span_context()
     return format(span_context.trace_id, "032x") if span_context.is_valid else None
-
-
-def trace_sql(engine: AsyncEngine) -> None:
-    """A span for each SQL statement this engine runs (the statement, never its values)."""
-    from sqlalchemy import event
-
-    sync = engine.sync_engine
-
-    def before(_conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
-        context = args[1]
-        verb = statement.split(None, 1)[0].upper() if statement.strip() else "SQL"
-        context._englog_span = tracer().start_span(
-            f"SQL {verb}",
-            attributes={"db.system": "postgresql", "db.statement": statement[:2000]},
-        )
-
-    def after(_conn: Any, _cursor: Any, _statement: str, *args: Any) -> None:
-        span = getattr(args[1], "_englog_span", None)
-        if span is not None:
-            span.end()
-
-    def failed(context: Any) -> None:
-        span = getattr(context.execution_context, "_englog_span", None)
-        if span is not None:
-            span.record_exception(context.original_exception)
-            span.end()
-
-    event.listen(sync, "before_cursor_execute", before)
-    event.listen(sync, "after_cursor_execute", after)
-    event.listen(sync, "handle_error", failed)

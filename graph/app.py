@@ -22,27 +22,32 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from core import tracing
-from core.logs import RequestIds
 from db.engine import asyncpg_dsn, create_engine, create_session_factory
+from db.tracing import trace_sql
 from graph import static
+from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
-from graph.context import AppState
+from graph.context import STATE_KEY, AppState, app_state
 from graph.errors import is_unavailable
 from graph.export import ExportDownloads
 from graph.http import GraphQLView
+from graph.limits import RateLimiter
+from graph.live.close_codes import GOING_AWAY, GOING_AWAY_REASON
 from graph.live.fanout import ServerSend
+from graph.live.feeds import Feeds
 from graph.live.gc_policy import GcPolicy
 from graph.live.http_streams import HttpStreams
 from graph.live.hub import EventHub
-from graph.live.ws import GOING_AWAY, GOING_AWAY_REASON
-from graph.middleware import BodyLimit, SecurityHeaders
+from graph.live.slots import ConnectionSlots
+from graph.middleware import BodyLimit, RequestIds, SecurityHeaders
 from graph.prometheus import ApiMetrics, RequestMetrics, metrics_endpoint
 from graph.query_limits import QueryLimits
 from graph.schedules.runner import Scheduler
 from graph.schema import build_schema
 from graph.settings import ApiSettings
-from graph.tasks.server import WorkerProtocol, requeue_expired_leases, serve_worker_protocol
+from graph.tasks.server import serve_worker_protocol
+from graph.tasks.sweeper import requeue_expired_leases
 from graph.tracing import ServerSpans
 
 logger = logging.getLogger("englog.api")
@@ -77,7 +82,7 @@ async def _database_ok(state: AppState) -> None:
 
 
 async def _statuses(request: Request) -> dict[str, str]:
-    state: AppState = request.state.englog
+    state = app_state(request.app)
     database, redis = await asyncio.gather(_check(_database_ok(state)), _check(state.redis.ping()))
     return {"database": database, "redis": redis}
 
@@ -121,17 +126,61 @@ async def going_away(app: Starlette) -> None:
     websocket is closed with 1001 "going away", and the workers' task streams end with their
     leases handed back to the queue (graph/tasks/server.py), so clients and workers move to
     another process at once. The lifespan's end does the latter too, for other servers."""
-    state: AppState | None = getattr(app.state, "englog", None)
-    protocol: WorkerProtocol | None = getattr(app.state, "worker_protocol", None)
-    streams: HttpStreams | None = getattr(app.state, "http_streams", None)
-    if streams is not None:  # subscriptions over HTTP end with a last error, and complete
-        streams.end_all()
-    steps: list[Coroutine[Any, Any, None]] = []
-    if state is not None:
-        steps.append(state.ws_slots.close_all(GOING_AWAY, GOING_AWAY_REASON))
-    if protocol is not None:
-        steps.append(protocol.service.go_away())
+    try:
+        state = app_state(app)
+    except LookupError:  # the lifespan never started: nothing is open
+        return
+    state.http_streams.end_all()  # subscriptions over HTTP end with a last error, and complete
+    steps: list[Coroutine[Any, Any, None]] = [
+        state.ws_slots.close_all(GOING_AWAY, GOING_AWAY_REASON)
+    ]
+    if state.worker_protocol is not None:
+        steps.append(state.worker_protocol.service.go_away())
     await asyncio.gather(*steps)
+
+
+def build_state(
+    settings: ApiSettings, *, metrics: ApiMetrics, streams: HttpStreams, traced: bool
+) -> AppState:
+    """The process-wide state, wired in one place (the composition root): its pools are made
+    here and opened on first use; the lifespan closes them."""
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    if traced:
+        trace_sql(engine)
+    redis = Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=min(PROBE_TIMEOUT, settings.redis_timeout_seconds),
+        socket_timeout=settings.redis_timeout_seconds,
+    )
+    db = create_session_factory(engine)
+    hub = EventHub(redis)
+    hub.published = metrics.events_published
+    tokens = TokenService(
+        secret=settings.jwt_secret,
+        access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+    )
+    denylist = Denylist(redis, db, access_ttl=tokens.access_ttl)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        db=db,
+        redis=redis,
+        tokens=tokens,
+        passwords=Passwords(
+            time_cost=settings.password_time_cost,
+            memory_cost_kib=settings.password_memory_cost_kib,
+        ),
+        hub=hub,
+        feeds=Feeds(db, hub, queue_size=hub.queue_size, delivered=metrics.events_delivered),
+        limiter=RateLimiter.from_settings(redis, settings),
+        denylist=denylist,
+        is_revoked=denylist.is_revoked,
+        metrics=metrics,
+        http_streams=streams,
+    )
+    state.ws_slots = ConnectionSlots(state)
+    return state
 
 
 def create_app(settings: ApiSettings) -> Starlette:
@@ -139,32 +188,8 @@ def create_app(settings: ApiSettings) -> Starlette:
     traced = tracing.provider() is not None  # the process configured an exporter
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppState]]:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-        if traced:
-            tracing.trace_sql(engine)
-        redis = Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=min(PROBE_TIMEOUT, settings.redis_timeout_seconds),
-            socket_timeout=settings.redis_timeout_seconds,
-        )
-        state = AppState(
-            settings=settings,
-            engine=engine,
-            db=create_session_factory(engine),
-            redis=redis,
-            tokens=TokenService(
-                secret=settings.jwt_secret,
-                access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
-                refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-            ),
-            passwords=Passwords(
-                time_cost=settings.password_time_cost,
-                memory_cost_kib=settings.password_memory_cost_kib,
-            ),
-            hub=EventHub(redis),
-            metrics=metrics,
-        )
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state = build_state(settings, metrics=metrics, streams=view.streams, traced=traced)
         # Start-up leaves ~150k long-lived objects (schema, models, modules) that every full
         # collection would walk again: freezing them cut p99 several-fold in `just bench`;
         # GcPolicy goes on freezing what lives long (connections) as the process runs.
@@ -173,7 +198,7 @@ def create_app(settings: ApiSettings) -> Starlette:
         try:
             async with serve_worker_protocol(state) as protocol:
                 state.grpc_port = protocol.port
-                app.state.worker_protocol = protocol
+                state.worker_protocol = protocol
                 sweeper = asyncio.create_task(_sweep_expired_leases(state))
                 collector = asyncio.create_task(
                     GcPolicy(settings.gc_freeze_seconds, settings.gc_full_collect_seconds).run()
@@ -191,8 +216,8 @@ def create_app(settings: ApiSettings) -> Starlette:
                 )
                 scheduling = asyncio.create_task(scheduler.run()) if scheduler else None
                 try:
-                    app.state.englog = state  # for operators and tests; requests use the scope
-                    yield {"englog": state}
+                    setattr(app.state, STATE_KEY, state)  # read through app_state()
+                    yield
                 finally:
                     sweeper.cancel()
                     collector.cancel()
@@ -202,11 +227,11 @@ def create_app(settings: ApiSettings) -> Starlette:
                             await scheduling
                         await scheduler.close()  # the lock is free for another process at once
         finally:
-            await view.streams.close()
+            await state.http_streams.close()
             await state.ws_slots.close()
             await state.hub.close()
-            await redis.aclose()
-            await engine.dispose()
+            await state.redis.aclose()
+            await state.engine.dispose()
 
     view = GraphQLView(
         schema=build_schema(
@@ -266,6 +291,4 @@ def create_app(settings: ApiSettings) -> Starlette:
         middleware.insert(0, Middleware(ServerSpans, provider=tracing.provider()))
     # Outermost: the server's own send of each websocket, for its feeds (graph/live/fanout.py).
     middleware.insert(0, Middleware(ServerSend))
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
-    app.state.http_streams = view.streams  # for going_away
-    return app
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

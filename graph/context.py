@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -21,20 +22,28 @@ from graph.auth.tokens import Claims, TokenService
 from graph.errors import AppError, ServiceUnavailable, Unauthenticated
 from graph.limits import RateLimiter
 from graph.live.hub import EventHub
-from graph.prometheus import ApiMetrics
+from graph.loaders import Loaders
 from graph.settings import ApiSettings
 
 logger = logging.getLogger("englog.auth")
 
+# For annotations only: these modules work with a Context or the state, so they import this
+# one; the lifespan (graph/app.py `build_state`) builds them.
 if TYPE_CHECKING:
     from graph.live.feeds import Feeds
-    from graph.live.ws import ConnectionSlots
-    from graph.loaders import Loaders
+    from graph.live.http_streams import HttpStreams
+    from graph.live.slots import ConnectionSlots
+    from graph.prometheus import ApiMetrics
+    from graph.tasks.server import WorkerProtocol
+
+# Where the lifespan puts the state on the application (app.state.englog).
+STATE_KEY = "englog"
 
 
 @dataclass
 class AppState:
-    """What the lifespan opens once per process and every request shares."""
+    """What the lifespan opens once per process and every request shares; built, wired, by
+    graph/app.py `build_state` (the one composition root)."""
 
     settings: ApiSettings
     engine: AsyncEngine
@@ -43,45 +52,31 @@ class AppState:
     tokens: TokenService
     passwords: Passwords
     hub: EventHub
-    grpc_port: int = 0  # the bound port of the worker protocol, once it serves
-    # Whether a valid token has been revoked: the denylist's unless given. HTTP requests ask
-    # it once each; websockets at connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS.
-    is_revoked: Callable[[Claims], Awaitable[bool]] | None = None
     # One reader per (user, topic) of the event log for all of this process's subscriptions.
-    feeds: Feeds = field(init=False, repr=False)
-    # This process's websocket connections, counted per user in Redis (graph/live/ws.py).
-    ws_slots: ConnectionSlots = field(init=False, repr=False)
+    feeds: Feeds = field(repr=False)
     # Rate limits per operation, per sign-in and per insight, in Redis (graph/limits.py).
-    limiter: RateLimiter = field(init=False, repr=False)
+    limiter: RateLimiter = field(repr=False)
     # Revoked sessions (graph/auth/denylist.py); `is_revoked` asks it unless a test replaced it.
-    denylist: Denylist = field(init=False, repr=False)
+    denylist: Denylist = field(repr=False)
+    # Whether a valid token has been revoked: the denylist's, or a test's. HTTP requests ask
+    # it once each; websockets at connection_init and every ENGLOG_WS_AUTH_RECHECK_SECONDS.
+    is_revoked: Callable[[Claims], Awaitable[bool]] = field(repr=False)
     # Prometheus metrics of this process (graph/prometheus.py, served at /metrics).
-    metrics: ApiMetrics = field(default_factory=ApiMetrics, repr=False)
-
-    def __post_init__(self) -> None:
-        # Both work with a Context: imported late.
-        from graph.live.feeds import Feeds
-        from graph.live.ws import ConnectionSlots
-
-        self.feeds = Feeds(
-            self.db,
-            self.hub,
-            queue_size=self.hub.queue_size,
-            delivered=self.metrics.events_delivered,
-        )
-        self.ws_slots = ConnectionSlots(self)
-        self.hub.published = self.metrics.events_published
-        self.limiter = RateLimiter.from_settings(self.redis, self.settings)
-        self.denylist = Denylist(self.redis, self.db, access_ttl=self.tokens.access_ttl)
-        if self.is_revoked is None:
-            self.is_revoked = self.denylist.is_revoked
+    metrics: ApiMetrics = field(repr=False)
+    # This process's subscriptions over HTTP (graph/live/http_streams.py), ended at shutdown.
+    http_streams: HttpStreams = field(repr=False)
+    # This process's websocket connections, counted per user in Redis (graph/live/slots.py).
+    # Set by build_state once the state exists: the slots ask it for the settings, Redis and
+    # the revocation checks.
+    ws_slots: ConnectionSlots = field(init=False, repr=False)
+    # The worker protocol's server (graph/tasks/server.py) and its bound port, once it serves.
+    worker_protocol: WorkerProtocol | None = field(default=None, repr=False)
+    grpc_port: int = 0
 
     async def revoked_sessions(self, claims: Sequence[Claims]) -> list[bool]:
         """Whether each token's session is revoked, in one denylist look-up. It never fails
         open: when neither Redis nor PostgreSQL can answer it raises ServiceUnavailable, and
         the caller refuses (the tokens are not taken as valid)."""
-        if self.is_revoked is None:
-            return [False] * len(claims)
         try:
             if self.is_revoked == self.denylist.is_revoked:
                 gone = await self.denylist.revoked_families(
@@ -120,8 +115,6 @@ class Context:
     def loaders(self) -> Loaders:
         """This request's (or subscription event's) DataLoaders, made when first needed."""
         if self._loaders is None:
-            from graph.loaders import Loaders  # they resolve with a Context: imported late
-
             self._loaders = Loaders.create(self.db, self.user_id)
         return self._loaders
 
@@ -171,3 +164,13 @@ class Context:
 
 
 Info: TypeAlias = StrawberryInfo[Context, None]
+
+
+def app_state(app: Starlette) -> AppState:
+    """The process's state, as the lifespan set it on the application: the one way to it,
+    for requests (`app_state(request.app)`), the shutdown, operators and tests. LookupError
+    before the lifespan has started."""
+    state: AppState | None = getattr(app.state, STATE_KEY, None)
+    if state is None:
+        raise LookupError("the application's lifespan has not started")
+    return state

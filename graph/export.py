@@ -22,7 +22,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Send
 
 from graph.auth.account import open_export, then_finally
-from graph.context import AppState, Context
+from graph.context import Context, app_state
 from graph.errors import (
     RATE_LIMITED,
     SERVICE_UNAVAILABLE,
@@ -62,7 +62,7 @@ class ExportDownloads:
         self._slots.release()
 
     async def endpoint(self, request: Request) -> Response:
-        state: AppState = request.state.englog
+        state = app_state(request.app)
         context = Context(
             state=state,
             request=request,

@@ -26,7 +26,7 @@ from strawberry.subscriptions import (
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from graph.context import AppState, Context
+from graph.context import AppState, Context, app_state
 from graph.errors import GRAPHQL_VALIDATION_FAILED, RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
 from graph.live import http_streams, ws
 from graph.static import GRAPHIQL_PAGE
@@ -100,9 +100,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     graphql_transport_ws_handler_class = ws.GraphQLTransportWSHandler
 
-    def __init__(
-        self, state_key: str = "englog", *, ping_seconds: float = 15.0, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, ping_seconds: float = 15.0, **kwargs: Any) -> None:
         # Only the websocket protocol whose connection policy graph.live.ws implements: the legacy
         # graphql-ws would skip the expiry and the counting. The HTTP streams have theirs.
         kwargs.setdefault(
@@ -110,7 +108,6 @@ class GraphQLView(GraphQL[Context, None]):
             (GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
         )
         super().__init__(**kwargs)
-        self.state_key = state_key
         self.stream_transport_classes_by_protocol = http_streams.transports(ping_seconds)
         # The protocols of the requests they serve ("sse", "multipart-subscription").
         self.stream_protocols = frozenset(
@@ -229,8 +226,7 @@ class GraphQLView(GraphQL[Context, None]):
         return GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     def _state(self, request: Request | WebSocket) -> AppState:
-        state: AppState = getattr(request.state, self.state_key)
-        return state
+        return app_state(request.app)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None = None

@@ -1,13 +1,53 @@
-"""ASGI middleware of the API: the request body cap and the security headers."""
+"""ASGI middleware of the API: the request ids of the log lines, the request body cap and the
+security headers."""
 
 from __future__ import annotations
 
 import json
+import re
+import uuid
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logs import request_id, trace_id
 from graph.errors import PAYLOAD_TOO_LARGE
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+
+class RequestIds:
+    """Gives every HTTP request and websocket a request id (and the caller's trace id) for the
+    log lines written while it is served (core/logs.py), and answers the request id in
+    X-Request-ID. The request id is the client's X-Request-ID when it is a plausible one,
+    else a new one; the trace id is the W3C `traceparent` header's, when a caller sent one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        given = headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        parent = _TRACEPARENT.match(headers.get("traceparent", ""))
+        rid_token = request_id.set(rid)
+        trace_token = trace_id.set(parent.group(1) if parent else None)
+
+        async def answering(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["x-request-id"] = rid
+            await send(message)
+
+        try:
+            # A websocket's frames go straight out: a wrapper per frame costs at 10,000 sockets.
+            await self.app(scope, receive, answering if scope["type"] == "http" else send)
+        finally:
+            request_id.reset(rid_token)
+            trace_id.reset(trace_token)
 
 
 class _TooLarge(Exception):

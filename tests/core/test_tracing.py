@@ -20,7 +20,7 @@ from core.tracing import use_provider
 from graph.app import create_app
 from tests.factories import Api, make_settings
 from tests.fakes.ollama import FakeOllama, Script
-from tests.grpc.test_worker_service import insight_reaching
+from tests.graph.tasks.support import insight_reaching
 from tests.worker import worker_settings
 from worker.client import run_worker
 
