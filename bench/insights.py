@@ -38,6 +38,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped,unused-ignore]
 import httpx
 import ollama
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.seed import graphql
 from bench.services import (
@@ -49,7 +50,9 @@ from bench.services import (
     wait_for_log,
     wait_live,
 )
-from db.engine import asyncpg_dsn
+from db.engine import asyncpg_dsn, create_engine, create_session_factory
+from db.models.enums import TaskStatus
+from db.queue import queue_depth
 
 MODEL = "bench-fake:1b"
 REPLY = "A steady week: the deploy pipeline is fixed, two reviews done, one design agreed."
@@ -58,6 +61,7 @@ POLL_SECONDS = 0.005
 BURST_CONNECTIONS = 8
 SLOTS_PER_WORKER = 2  # ENGLOG_MAX_CONCURRENT_TASKS: WorkerSettings' default
 PHASE_TIMEOUT = 120.0
+UNFINISHED = frozenset({TaskStatus.QUEUED.value, TaskStatus.LEASED.value})
 ENTRIES = 20
 WEEK_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -221,15 +225,19 @@ async def burst(
     _record(phase, rows, received, started)
 
 
-async def _drain(connection: asyncpg.Connection, servers: Sequence[Server]) -> None:
+async def _drain(db: async_sessionmaker[AsyncSession], servers: Sequence[Server]) -> None:
     """Waits until no task is queued or leased (the seed's enrichment tasks, a phase's end)."""
     deadline = time.monotonic() + PHASE_TIMEOUT
-    while await connection.fetchval(
-        "SELECT count(*) FROM task WHERE status IN ('queued', 'leased') AND run_after <= now()"
-    ):
+    while await _unfinished(db):
         if time.monotonic() > deadline:
             raise BenchError(f"the task queue did not drain\n{_tails(servers)}")
         await asyncio.sleep(0.05)
+
+
+async def _unfinished(db: async_sessionmaker[AsyncSession]) -> int:
+    async with db() as session:
+        depth = await queue_depth(session, due_only=True)
+    return sum(count for (status, _), count in depth.items() if status in UNFINISHED)
 
 
 def _entries() -> list[dict[str, Any]]:
@@ -328,13 +336,14 @@ async def _measure_config(
     api: Server,
     requesters: list[Requester],
     connection: asyncpg.Connection,
+    db: async_sessionmaker[AsyncSession],
     count: int,
     sequential: int,
 ) -> list[InsightPhase]:
     servers = [api, *workers]
     for worker in workers:
         await wait_for_log(worker, "registered with")
-    await _drain(connection, servers)
+    await _drain(db, servers)
     print(f"{len(workers)} worker(s): warming up ({WARMUP} insights) …", flush=True)
     warm_up = InsightPhase(len(workers), "warm-up")
     await one_at_a_time(requesters[0], connection, WARMUP, servers, warm_up)
@@ -354,7 +363,7 @@ async def _measure_config(
             phase.api_cpu = api_after - api_before
         if workers_before is not None and workers_after is not None:
             phase.workers_cpu = workers_after - workers_before
-        await _drain(connection, servers)
+        await _drain(db, servers)
     return [sequential_phase, burst_phase]
 
 
@@ -395,6 +404,9 @@ def run_insights(
         ]
         connection = runner.run(asyncpg.connect(asyncpg_dsn(database_url)))
         stack.callback(lambda: runner.run(connection.close()))
+        engine = create_engine(database_url, pool_size=1)
+        stack.callback(lambda: runner.run(engine.dispose()))
+        db = create_session_factory(engine)
         runner.run(wait_live(api))
         print("Seeding an account with a week of entries …", flush=True)
         token = runner.run(_account(clients[0]))
@@ -403,7 +415,7 @@ def run_insights(
         for workers_count in worker_counts:
             with _workers(workers_count, env, log_dir, f"127.0.0.1:{grpc_port}", fake_url) as ws:
                 phases += runner.run(
-                    _measure_config(ws, api, requesters, connection, count, sequential)
+                    _measure_config(ws, api, requesters, connection, db, count, sequential)
                 )
         print("Floor: the same chat straight from the fake Ollama …", flush=True)
         floor_latencies = runner.run(floor(fake_url, sequential))

@@ -468,11 +468,17 @@ async def count_leased(session: AsyncSession, *, owner: str) -> int:
     return (await session.execute(query)).scalar_one()
 
 
-async def queue_depth(session: AsyncSession) -> dict[tuple[str, str], int]:
-    """The number of tasks by (status, kind)."""
+async def queue_depth(
+    session: AsyncSession, *, due_only: bool = False
+) -> dict[tuple[str, str], int]:
+    """The number of tasks by (status, kind): the one count of the queue (the API's
+    englog_tasks gauge, the benchmark's wait for a drained queue). With `due_only`, only
+    tasks whose run_after has come: one waiting out a retry's back-off is left out."""
     query = sa.select(col(Task.status), col(Task.kind), sa.func.count()).group_by(
         col(Task.status), col(Task.kind)
     )
+    if due_only:
+        query = query.where(col(Task.run_after) <= sa.func.now())
     return {(status, kind): count for status, kind, count in await session.execute(query)}
 
 

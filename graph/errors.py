@@ -7,6 +7,7 @@ import re
 import socket
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from graphql import GraphQLError
@@ -110,6 +111,28 @@ class FieldErrors:
 def unique_violation(exc: Exception, index: str) -> bool:
     """Whether an IntegrityError came from this unique index (a race the pre-checks missed)."""
     return index in str(getattr(exc, "orig", exc))
+
+
+@contextmanager
+def unique_conflict(*, index: str, message: str, fields: Mapping[str, str]) -> Iterator[None]:
+    """Turns a violation of this unique index inside the block into CONFLICT with these field
+    errors. The index decides, in the same statement: a look-up first would race."""
+    try:
+        yield
+    except sa_exc.IntegrityError as exc:
+        if unique_violation(exc, index):
+            raise Conflict(message, fields) from None
+        raise
+
+
+def name_taken(*, index: str, what: str) -> AbstractContextManager[None]:
+    """A user's names of `what` (projects, tags) are unique by `index`: a taken one is
+    CONFLICT on `name`."""
+    return unique_conflict(
+        index=index,
+        message=f"A {what} with this name already exists",
+        fields={"name": "is already used"},
+    )
 
 
 _VARIABLE_ERROR = re.compile(

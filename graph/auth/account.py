@@ -52,7 +52,7 @@ async def change_password(
         ended = await users.revoke_user_sessions(
             session, user_id=user_id, keep_family=current_family
         )
-    await denylist.revoked(ended)  # committed: their access tokens die too
+    await denylist.revoke(ended)  # committed: their access tokens die too
     return len(ended)
 
 
@@ -68,7 +68,7 @@ async def delete_account(
     async with db() as session, session.begin():
         await _confirm(session, passwords, user_id, password, "password")
         families = await users.delete_user(session, user_id=user_id)
-    await denylist.revoked(families)
+    await denylist.revoke(families)
 
 
 class ExportTooLarge(AppError):

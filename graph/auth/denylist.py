@@ -80,7 +80,7 @@ class Denylist:
     def distrust(self) -> None:
         self.suspect = True
 
-    async def _trusted(self) -> bool:
+    async def _check_trust(self) -> bool:
         """Whether Redis's copy may answer, rebuilding it first when that is due."""
         if self.suspect:
             return await self.rebuild()
@@ -93,8 +93,9 @@ class Denylist:
                 logger.warning("periodic denylist rebuild failed (%r)", exc)
         return True
 
-    async def revoked(self, families: Iterable[uuid.UUID]) -> None:
-        """Call after the transaction revoking these families has committed."""
+    async def revoke(self, families: Iterable[uuid.UUID]) -> None:
+        """Denies these families' access tokens: call after the transaction revoking their
+        refresh tokens (PostgreSQL's record) has committed."""
         new = set(families)
         if not new:
             return
@@ -117,7 +118,7 @@ class Denylist:
         ordered = list(families)
         if not ordered:
             return set()
-        if not await self._trusted():
+        if not await self._check_trust():
             return await self._revoked_in_database(ordered)
         keys = [PREFIX + str(family) for family in ordered]
         try:

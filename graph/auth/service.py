@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import RefreshToken, User
@@ -14,7 +13,7 @@ from db.queries import user as users
 from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import TokenService
-from graph.errors import Conflict, Unauthenticated
+from graph.errors import Unauthenticated, unique_conflict
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,11 @@ async def sign_up(
     timezone: str,
 ) -> Session:
     password_hash = await passwords.hash(password)
-    try:
+    with unique_conflict(
+        index="uq_user_email_lower",
+        message="An account with this e-mail already exists",
+        fields={"email": "is already registered"},
+    ):
         async with db() as session, session.begin():
             user = await users.create_user(
                 session,
@@ -76,12 +79,6 @@ async def sign_up(
             )
             result, _ = await _open_session(session, tokens=tokens, user=user)
             return result
-    except IntegrityError as exc:
-        if "uq_user_email_lower" in str(exc.orig):
-            raise Conflict(
-                "An account with this e-mail already exists", {"email": "is already registered"}
-            ) from None
-        raise
 
 
 async def log_in(
@@ -143,7 +140,7 @@ async def rotate_refresh_token(
             await users.mark_replaced(session, jti=record.jti, replaced_by=new_jti)
             return result
     if record is not None and refusal != "Invalid token":
-        await denylist.revoked([record.family_id])  # committed: its access tokens die too
+        await denylist.revoke([record.family_id])  # committed: its access tokens die too
     raise Unauthenticated(refusal or "Invalid token")
 
 
@@ -162,5 +159,5 @@ async def log_out(
             raise Unauthenticated("Invalid token")
         await users.revoke_family(session, family_id=record.family_id)
         family = record.family_id
-    await denylist.revoked([family])
+    await denylist.revoke([family])
     return True

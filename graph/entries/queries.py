@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 
 from db.queries import log_entry as entries
@@ -8,7 +10,7 @@ from graph import validation as check
 from graph.context import Info
 from graph.entries.types import LogEntry, LogEntryConnection, LogEntryEdge, LogEntryFilter
 from graph.errors import FieldErrors, NotFound
-from graph.pagination import PageInfo, decode_cursor, encode_cursor
+from graph.pagination import connection, decode_cursor
 
 
 def _filter(where: LogEntryFilter | None) -> entries.EntryFilter:
@@ -90,24 +92,14 @@ class EntryQuery:
             page = await entries.list_entries(
                 session, user_id=user_id, where=where, first=first, after=cursor
             )
-
-        async def count() -> int:
-            async with db() as session:
-                return await entries.count_entries(session, conditions=page.conditions)
-
-        edges = [
-            LogEntryEdge(
-                cursor=encode_cursor(row.start_time, row.id), node=LogEntry.from_model(row)
-            )
-            for row in page.entries
-        ]
-        return LogEntryConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            count=count,
+        return connection(
+            LogEntryConnection,
+            LogEntryEdge,
+            page.entries,
+            node=LogEntry.from_model,
+            sort_time=lambda row: row.start_time,
+            has_next_page=page.has_next_page,
+            after=after,
+            db=db,
+            count=partial(entries.count_entries, conditions=page.conditions),
         )

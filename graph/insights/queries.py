@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 
 from db.models.enums import InsightKind, InsightStatus
@@ -8,7 +10,7 @@ from graph import validation as check
 from graph.context import Info
 from graph.errors import FieldErrors
 from graph.insights.types import Insight, InsightConnection, InsightEdge
-from graph.pagination import PageInfo, decode_cursor, encode_cursor
+from graph.pagination import connection, decode_cursor
 
 
 @strawberry.type
@@ -52,22 +54,14 @@ class InsightQuery:
                 first=first,
                 after=cursor,
             )
-
-        async def count() -> int:
-            async with db() as session:
-                return await insights.count_insights(session, conditions=page.conditions)
-
-        edges = [
-            InsightEdge(cursor=encode_cursor(row.created_at, row.id), node=Insight.from_model(row))
-            for row in page.insights
-        ]
-        return InsightConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            count=count,
+        return connection(
+            InsightConnection,
+            InsightEdge,
+            page.insights,
+            node=Insight.from_model,
+            sort_time=lambda row: row.created_at,
+            has_next_page=page.has_next_page,
+            after=after,
+            db=db,
+            count=partial(insights.count_insights, conditions=page.conditions),
         )

@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy.exc import IntegrityError
 
 from db.queries import project as projects
 from graph import idempotency
 from graph import validation as check
 from graph.context import Info
-from graph.errors import BadUserInput, Conflict, FieldErrors, NotFound, unique_violation
+from graph.errors import BadUserInput, FieldErrors, NotFound, name_taken
 from graph.projects.types import CreateProjectInput, Project, UpdateProjectInput
 
 
@@ -50,12 +49,6 @@ def _project_values(data: CreateProjectInput | UpdateProjectInput) -> dict[str, 
     return values
 
 
-def _name_conflict(exc: IntegrityError) -> Exception:
-    if unique_violation(exc, "uq_project_user_name"):
-        return Conflict("A project with this name already exists", {"name": "is already used"})
-    return exc
-
-
 @strawberry.type
 class ProjectMutation:
     @strawberry.mutation(description="Create a project.")
@@ -68,7 +61,7 @@ class ProjectMutation:
         user_id = info.context.user_id()
         key = idempotency.parse_key(idempotency_key)
         values = _project_values(input)
-        try:
+        with name_taken(index="uq_project_user_name", what="project"):
             async with info.context.db() as session, session.begin():
                 replayed = await idempotency.replayed_ids(
                     session, user_id=user_id, key=key, operation="createProject", arguments=input
@@ -82,8 +75,6 @@ class ProjectMutation:
                     return Project.from_model(earlier)
                 row = await projects.create_project(session, user_id=user_id, values=values)
                 await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])
-        except IntegrityError as exc:
-            raise _name_conflict(exc) from None
         return Project.from_model(row)
 
     @strawberry.mutation(description="Change a project; omitted fields stay as they are.")
@@ -93,7 +84,7 @@ class ProjectMutation:
         user_id = info.context.user_id()
         project_id = check.target_id(id, "Project")
         values = _project_values(input)
-        try:
+        with name_taken(index="uq_project_user_name", what="project"):
             async with info.context.db() as session, session.begin():
                 current = await projects.get_project(
                     session, user_id=user_id, project_id=project_id
@@ -107,8 +98,6 @@ class ProjectMutation:
                 row = await projects.update_project(
                     session, user_id=user_id, project_id=project_id, values=values
                 )
-        except IntegrityError as exc:
-            raise _name_conflict(exc) from None
         assert row is not None
         return Project.from_model(row)
 

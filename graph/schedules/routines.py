@@ -1,6 +1,10 @@
-"""What the scheduler does for one user: which jobs are due at an instant, and doing one.
+"""What the scheduler does for one user: which routines are due at an instant, and doing one.
 
-A job is due at its latest slot (graph/schedules/slots.py) while that slot is recent enough
+The scheduler's units are routines (the weekly report, the daily summary, the logging
+reminder); "job" is the worker's word (the protocol's InsightJob, EmailJob). The table
+`schedule_run` and the metric `englog_scheduled_jobs_total` keep their column and label `job`.
+
+A routine is due at its latest slot (graph/schedules/slots.py) while that slot is recent enough
 (CATCH_UP: a scheduler that was down catches up, but a reminder hours late is noise) and
 not older than the account. Claimed or not is the caller's business (runner.py).
 """
@@ -14,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.queries import notification as notifications
 from db.queries import schedule
-from db.queries.insight import InsightRequest, Requester, create_insight, period_bounds
+from db.queries.insight import InsightRequest, period_bounds
 from db.queries.schedule import ScheduledUser
+from graph.insights.task import Requester, create_insight
 from graph.notifications import email
 from graph.schedules.slots import Slot, daily_slot, day_bounds, weekly_slot
 
@@ -29,12 +34,12 @@ CATCH_UP = {
 @dataclass(frozen=True)
 class Due:
     user: ScheduledUser
-    job: str
+    routine: str
     slot: Slot
 
 
-def due_jobs(user: ScheduledUser, now: datetime) -> list[Due]:
-    """The user's jobs whose latest slot at or before `now` should run now."""
+def due_routines(user: ScheduledUser, now: datetime) -> list[Due]:
+    """The user's routines whose latest slot at or before `now` should run now."""
     preferences, zone = user.preferences, user.timezone
     slots: list[tuple[str, Slot]] = []
     if preferences.weekly_report:
@@ -44,19 +49,19 @@ def due_jobs(user: ScheduledUser, now: datetime) -> list[Due]:
     if preferences.reminder_at is not None:
         slots.append((schedule.LOGGING_REMINDER, daily_slot(now, zone, preferences.reminder_at)))
     return [
-        Due(user, job, slot)
-        for job, slot in slots
-        if user.created_at <= slot.due_at and now - slot.due_at < CATCH_UP[job]
+        Due(user, routine, slot)
+        for routine, slot in slots
+        if user.created_at <= slot.due_at and now - slot.due_at < CATCH_UP[routine]
     ]
 
 
-async def run_job(session: AsyncSession, due: Due) -> str:
-    """Does the job in the caller's transaction; its outcome (db/queries/schedule.py).
+async def run_routine(session: AsyncSession, due: Due) -> str:
+    """Does the routine in the caller's transaction; its outcome (db/queries/schedule.py).
 
     A report of a period with nothing logged is not requested: it would say nothing, and
     an e-mail of it would be noise."""
     user, slot = due.user, due.slot
-    if due.job == schedule.LOGGING_REMINDER:
+    if due.routine == schedule.LOGGING_REMINDER:
         start, end = day_bounds(slot.period, user.timezone)
         if await schedule.has_entries(session, user_id=user.id, start=start, end=end):
             return schedule.SKIPPED
@@ -80,6 +85,8 @@ async def run_job(session: AsyncSession, due: Due) -> str:
     await create_insight(
         session,
         user=Requester(user_id=user.id, timezone=user.timezone, first_name=user.first_name),
-        request=InsightRequest(kind=due.job, period_start=slot.period, period_end=slot.period_end),
+        request=InsightRequest(
+            kind=due.routine, period_start=slot.period, period_end=slot.period_end
+        ),
     )
     return schedule.REQUESTED

@@ -1,11 +1,11 @@
-"""The scheduler: one API process at a time runs the due jobs and the clean-up.
+"""The scheduler: one API process at a time runs the due routines and the clean-up.
 
 Leadership is a PostgreSQL session advisory lock held on a connection of the scheduler's
 own. It is PostgreSQL's to hand out: a process that dies closes its connection and the lock
 is free; the others try every `interval` seconds, so one takes over within that interval
 (ENGLOG_SCHEDULER_INTERVAL_SECONDS, at most 60). Leadership is an optimisation, not what
-keeps jobs single: every job is claimed in `schedule_run` in the transaction that does it,
-so even two leaders (a lock connection that died unnoticed) do each job once.
+keeps routines single: every routine is claimed in `schedule_run` in the transaction that
+does it, so even two leaders (a lock connection that died unnoticed) do each one once.
 
 Time comes from `clock`, injectable: tests drive it instead of sleeping.
 """
@@ -26,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.queries import schedule
 from db.queries.idempotency import delete_expired_keys
 from graph.errors import is_unavailable
-from graph.live.hub import EventHub, transaction
+from graph.live.hub import EventHub
 from graph.prometheus import ApiMetrics
-from graph.schedules.routines import Due, due_jobs, run_job
+from graph.schedules.routines import Due, due_routines, run_routine
+from graph.transaction import transaction
 
 logger = logging.getLogger("englog.scheduler")
 
@@ -37,7 +38,7 @@ LOCK_KEY = 0x456E674C6F67
 TASK_RETENTION = timedelta(days=30)  # finished tasks (succeeded, failed, dead)
 RUN_RETENTION = timedelta(days=60)  # schedule runs: only the current periods' are looked up
 CLEANUP_EVERY = timedelta(hours=1)
-# Runs of periods older than this are not looked up: no job's slot is that old (a weekly
+# Runs of periods older than this are not looked up: no routine's slot is that old (a weekly
 # report's period starts 7 to 14 days before its slot).
 LOOKBACK = timedelta(days=15)
 LOCK_CONNECT_TIMEOUT = 5.0
@@ -50,7 +51,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class Ran:
     user_id: uuid.UUID
-    job: str
+    routine: str
     period: date
     due_at: datetime
     outcome: str
@@ -153,64 +154,64 @@ class Scheduler:
                 connection.terminate()
 
     async def tick(self, now: datetime) -> list[Ran]:
-        """Runs every job due at `now` that no one has run, and the hourly clean-up."""
+        """Runs every routine due at `now` that no one has run, and the hourly clean-up."""
         async with self.db() as session:
             users = await schedule.scheduled_users(session)
             claimed = await schedule.claimed_runs(session, since=(now - LOOKBACK).date())
         ran: list[Ran] = []
         for user in users:
             try:
-                due = due_jobs(user, now)
+                routines = due_routines(user, now)
             except (ValueError, LookupError):  # a time zone this machine does not know
                 logger.warning("scheduler: user %s has an unknown time zone", user.id)
                 continue
-            for job in due:
-                if (user.id, job.job, job.slot.period) in claimed:
+            for due in routines:
+                if (user.id, due.routine, due.slot.period) in claimed:
                     continue
-                outcome = await self._run(job, now)
+                outcome = await self._run(due, now)
                 if outcome is not None:
-                    ran.append(Ran(user.id, job.job, job.slot.period, job.slot.due_at, outcome))
+                    ran.append(Ran(user.id, due.routine, due.slot.period, due.slot.due_at, outcome))
         if self.cleaned_at is None or now - self.cleaned_at >= CLEANUP_EVERY:
             await self.clean_up(now)
         return ran
 
     async def _run(self, due: Due, now: datetime) -> str | None:
-        """Claims and does one job in one transaction; None when it was claimed already."""
+        """Claims and does one routine in one transaction; None when it was claimed already."""
         try:
             async with transaction(self.db, self.hub) as session:
                 claimed = await schedule.claim_run(
                     session,
                     user_id=due.user.id,
-                    job=due.job,
+                    job=due.routine,  # the column keeps its name (db/queries/schedule.py)
                     period=due.slot.period,
                     due_at=due.slot.due_at,
                     ran_at=now,
                 )
                 if not claimed:
                     return None
-                outcome = await run_job(session, due)
+                outcome = await run_routine(session, due)
                 await schedule.set_outcome(
                     session,
                     user_id=due.user.id,
-                    job=due.job,
+                    job=due.routine,
                     period=due.slot.period,
                     outcome=outcome,
                 )
         except Exception as exc:
             if is_unavailable(exc):
                 raise
-            # One user's failure (a deleted account, say) must not stop everyone else's jobs.
-            logger.exception("scheduler: %s for user %s failed", due.job, due.user.id)
+            # One user's failure (a deleted account, say) must not stop everyone else's routines.
+            logger.exception("scheduler: %s for user %s failed", due.routine, due.user.id)
             return None
         logger.info(
             "scheduler: %s for user %s, period %s: %s",
-            due.job,
+            due.routine,
             due.user.id,
             due.slot.period,
             outcome,
         )
         if self.metrics is not None:
-            self.metrics.scheduled_jobs.labels(due.job, outcome).inc()
+            self.metrics.scheduled_routines.labels(due.routine, outcome).inc()
         return outcome
 
     async def clean_up(self, now: datetime) -> schedule.Cleanup:

@@ -1,10 +1,10 @@
-"""When scheduled jobs are due: pure functions of an instant and a user's time zone.
+"""When the scheduler's routines are due: pure functions of an instant and a user's time zone.
 
 A slot is a wall-clock time in the user's zone turned into an instant with `zoneinfo`:
 - a time that does not exist on a spring-forward day (02:30 in Berlin on 2026-03-29) is
   read with the offset before the change, so it falls an hour later in local terms (03:30);
 - a time that happens twice on a fall-back day is its first occurrence (fold=0);
-and either way a job is claimed per period (a day or a week), so it runs once.
+and either way a routine is claimed per period (a day or a week), so it runs once.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ WEEKLY_REPORT_AT = time(9, 0)  # Monday 09:00 in the user's zone (DESIGN.md sect
 
 @dataclass(frozen=True)
 class Slot:
-    """A job's latest due instant at or before some moment, and the period it is for."""
+    """A routine's latest due instant at or before some moment, and the period it is for."""
 
     due_at: datetime  # in UTC
     period: date  # the local day, or the Monday of the reported week

@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy.exc import IntegrityError
 
 from db.queries import tag as tags
 from graph import idempotency
 from graph import validation as check
 from graph.context import Info
-from graph.errors import Conflict, FieldErrors, NotFound, unique_violation
+from graph.errors import FieldErrors, NotFound, name_taken
 from graph.tags.types import CreateTagInput, Tag, UpdateTagInput
 
 
@@ -31,12 +30,6 @@ def _tag_values(data: CreateTagInput | UpdateTagInput) -> dict[str, Any]:
     return values
 
 
-def _name_conflict(exc: IntegrityError) -> Exception:
-    if unique_violation(exc, "uq_tag_user_name"):
-        return Conflict("A tag with this name already exists", {"name": "is already used"})
-    return exc
-
-
 @strawberry.type
 class TagMutation:
     @strawberry.mutation(description="Create a tag.")
@@ -49,7 +42,7 @@ class TagMutation:
         user_id = info.context.user_id()
         key = idempotency.parse_key(idempotency_key)
         values = _tag_values(input)
-        try:
+        with name_taken(index="uq_tag_user_name", what="tag"):
             async with info.context.db() as session, session.begin():
                 replayed = await idempotency.replayed_ids(
                     session, user_id=user_id, key=key, operation="createTag", arguments=input
@@ -61,8 +54,6 @@ class TagMutation:
                     return Tag.from_model(earlier)
                 row = await tags.create_tag(session, user_id=user_id, values=values)
                 await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])
-        except IntegrityError as exc:
-            raise _name_conflict(exc) from None
         return Tag.from_model(row)
 
     @strawberry.mutation(description="Change a tag; omitted fields stay as they are.")
@@ -70,11 +61,9 @@ class TagMutation:
         user_id = info.context.user_id()
         tag_id = check.target_id(id, "Tag")
         values = _tag_values(input)
-        try:
+        with name_taken(index="uq_tag_user_name", what="tag"):
             async with info.context.db() as session, session.begin():
                 row = await tags.update_tag(session, user_id=user_id, tag_id=tag_id, values=values)
-        except IntegrityError as exc:
-            raise _name_conflict(exc) from None
         if row is None:
             raise NotFound("Tag")
         return Tag.from_model(row)

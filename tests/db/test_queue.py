@@ -491,6 +491,19 @@ async def test_queue_depth_counts_tasks_by_status_and_kind(sessions: Sessions) -
         }
 
 
+async def test_queue_depth_due_only_leaves_out_tasks_waiting_for_their_run_after(
+    sessions: Sessions,
+) -> None:
+    async with sessions.begin() as session:
+        now = (await session.execute(sa.select(sa.func.now()))).scalar_one()
+    await add(sessions, kind="send_email", run_after=now - timedelta(seconds=1))
+    await add(sessions, kind="send_email", run_after=now + timedelta(hours=1))
+
+    async with sessions.begin() as session:
+        assert await queue_depth(session, due_only=True) == {("queued", "send_email"): 1}
+        assert await queue_depth(session) == {("queued", "send_email"): 2}
+
+
 async def test_delete_finished_removes_only_old_finished_tasks(
     sessions: Sessions, db: asyncpg.Connection
 ) -> None:
