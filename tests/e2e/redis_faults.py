@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from tests.e2e.proxy import Proxy
 from tests.factories import free_port
-from tests.graph.test_events_hub import _redis_server
+from tests.graph.live.support import redis_server_binary
 
 HOST = "127.0.0.1"
 START_TRIES = 250
@@ -40,7 +40,7 @@ class RedisServer:
     async def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.process = await asyncio.create_subprocess_exec(
-            _redis_server(),
+            redis_server_binary(),
             "--port",
             str(self.port),
             "--bind",

@@ -18,7 +18,7 @@ from tests.e2e.proxy import Proxy
 from tests.e2e.support import Database, eventually, request_insight
 from tests.e2e.test_live_delivery import ENTRY_EVENTS, ws_url
 from tests.factories import Api, entry_input
-from tests.graph.subscriptions.conftest import graphql_ws, subscribe
+from tests.live import logged_in
 
 pytestmark = pytest.mark.slow
 
@@ -141,8 +141,8 @@ async def test_with_redis_away_operations_go_on_and_missed_events_come_from_post
                 data = await http.data(CREATE_ENTRY, {"input": entry}, token)
                 assert data == {"createLogEntry": {"title": title}}
 
-            async with graphql_ws(ws_url(fail_open.base_url), token) as socket_:
-                events = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+            async with logged_in(ws_url(fail_open.base_url), token) as socket_:
+                events = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
                 await create("before", 0)
                 assert (await events.next())["logEntryEvents"]["entry"] == {"title": "before"}
 

@@ -14,8 +14,8 @@ import pytest
 from tests.e2e.processes import Launcher
 from tests.e2e.support import request_insight
 from tests.factories import Api, entry_input
-from tests.graph.subscriptions.conftest import graphql_ws, subscribe
-from tests.graph.test_events_hub import RedisProcess
+from tests.graph.live.support import RedisProcess
+from tests.live import logged_in
 
 pytestmark = pytest.mark.slow
 
@@ -48,9 +48,9 @@ async def test_a_dashboard_on_another_api_process_sees_the_insight_and_its_text(
         account = await api.sign_up()
         async with contextlib.AsyncExitStack() as sockets:
             socket_ = await sockets.enter_async_context(
-                graphql_ws(ws_url(second.base_url), account.access_token)
+                logged_in(ws_url(second.base_url), account.access_token)
             )
-            events = await subscribe(socket_, INSIGHT_EVENTS)
+            events = await socket_.subscribe(INSIGHT_EVENTS)
             await asyncio.sleep(0.5)  # let the subscription reach Redis before the request
             insight_id = await request_insight(api, account)
             statuses: list[str] = []
@@ -62,9 +62,9 @@ async def test_a_dashboard_on_another_api_process_sees_the_insight_and_its_text(
                 if event["status"] == "RUNNING":
                     # A second dashboard joins while the model writes.
                     late = await sockets.enter_async_context(
-                        graphql_ws(ws_url(second.base_url), account.access_token)
+                        logged_in(ws_url(second.base_url), account.access_token)
                     )
-                    progress = await subscribe(late, PROGRESS, {"id": insight_id})
+                    progress = await late.subscribe(PROGRESS, {"id": insight_id})
             assert statuses == ["PENDING", "RUNNING", "COMPLETED"]
             assert progress is not None
             text = ""
@@ -93,8 +93,8 @@ async def test_events_missed_while_redis_restarts_are_recovered_from_postgresql(
             async def create(title: str) -> None:
                 await api.data(CREATE, {"input": entry_input(title=title)}, account.access_token)
 
-            async with graphql_ws(ws_url(reader.base_url), account.access_token) as socket_:
-                events = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+            async with logged_in(ws_url(reader.base_url), account.access_token) as socket_:
+                events = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
                 await create("before")
                 assert (await events.next())["logEntryEvents"]["entry"] == {"title": "before"}
                 redis.stop()
@@ -122,6 +122,6 @@ async def test_englog_api_offers_no_websocket_compression_unless_configured(
     for api in (plain, compressing):
         async with httpx.AsyncClient(base_url=api.base_url) as client:
             account = await Api(client).sign_up()
-        async with graphql_ws(ws_url(api.base_url), account.access_token) as socket_:
-            negotiated.append([extension.name for extension in socket_.protocol.extensions])
+        async with logged_in(ws_url(api.base_url), account.access_token) as socket_:
+            negotiated.append([extension.name for extension in socket_.socket.protocol.extensions])
     assert negotiated == [[], ["permessage-deflate"]]

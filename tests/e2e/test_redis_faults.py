@@ -26,9 +26,8 @@ from tests.e2e.redis_faults import FAULTS, REDIS_TIMEOUT, Faults, RedisServer, f
 from tests.e2e.support import Database, request_insight
 from tests.e2e.test_live_delivery import ENTRY_EVENTS, ws_url
 from tests.factories import Account, Api, entry_input
-from tests.graph.auth.test_account_lifecycle import DELETE_ACCOUNT
-from tests.graph.auth.test_accounts import LOG_OUT, ME, PASSWORD
-from tests.graph.subscriptions.conftest import graphql_ws, subscribe
+from tests.graph.auth.support import DELETE_ACCOUNT, LOG_OUT, ME, PASSWORD
+from tests.live import logged_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -202,7 +201,7 @@ async def admitted(stack: Stack, account: Account, count: int) -> list[bool]:
         for _ in range(count):
             try:
                 await sockets.enter_async_context(
-                    graphql_ws(ws_url(stack.api.base_url), account.access_token)
+                    logged_in(ws_url(stack.api.base_url), account.access_token)
                 )
             except (AssertionError, ConnectionClosed) as refused:
                 reason = str(refused)
@@ -222,10 +221,10 @@ async def test_connection_slots_let_in_during_a_fault_and_cap_again_after(
 ) -> None:
     account = await stack.http.sign_up()
     await stack.faults.begin(fault)
-    async with graphql_ws(ws_url(stack.api.base_url), account.access_token) as socket_:
+    async with logged_in(ws_url(stack.api.base_url), account.access_token) as socket_:
         # From the start of the log: the entry below may commit before the subscription is
         # set up on the server, and a live-only subscription would rightly not see it.
-        events = await subscribe(socket_, 'subscription { logEntryEvents(since: "0") { action } }')
+        events = await socket_.subscribe('subscription { logEntryEvents(since: "0") { action } }')
         await stack.http.data(CREATE, {"input": entry_input()}, account.access_token)
         await stack.faults.end(fault)
         assert (await events.next(timeout=30))["logEntryEvents"] == {"action": "CREATED"}
@@ -255,8 +254,8 @@ async def test_event_hub_a_live_subscriber_misses_nothing_across_a_fault(
     async def create(title: str) -> None:
         await http.data(CREATE, {"input": entry_input(title=title)}, account.access_token)
 
-    async with graphql_ws(ws_url(stack.api.base_url), account.access_token) as socket_:
-        events = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+    async with logged_in(ws_url(stack.api.base_url), account.access_token) as socket_:
+        events = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         await create("before")
         assert await titles(events, 1) == ["before"]
         await stack.faults.begin(fault)
@@ -265,8 +264,8 @@ async def test_event_hub_a_live_subscriber_misses_nothing_across_a_fault(
         await create("after")
         assert await titles(events, 2) == ["during", "after"]
         # A subscription opened after the fault is live too, and the first one goes on.
-        async with graphql_ws(ws_url(stack.api.base_url), account.access_token) as other:
-            later = await subscribe(other, ENTRY_EVENTS, {"since": "0"})
+        async with logged_in(ws_url(stack.api.base_url), account.access_token) as other:
+            later = await other.subscribe(ENTRY_EVENTS, {"since": "0"})
             await create("later")
             assert await titles(events, 1) == ["later"]
             assert await titles(later, 4) == ["before", "during", "after", "later"]
@@ -283,20 +282,20 @@ async def test_event_hub_a_fault_while_nobody_listens_leaves_later_subscribers_l
     http = stack.http
     account = await http.sign_up()
     url = ws_url(stack.api.base_url)
-    async with graphql_ws(url, account.access_token) as socket_:
-        first = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+    async with logged_in(url, account.access_token) as socket_:
+        first = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         await http.data(CREATE, {"input": entry_input(title="one")}, account.access_token)
         assert await titles(first, 1) == ["one"]
     # Nobody subscribes on this process now; the hub's connection (if any) is hit.
     await stack.faults.begin(fault)
     await stack.faults.end(fault)
     async with (
-        graphql_ws(url, account.access_token) as socket_,
-        graphql_ws(url, account.access_token) as other,
+        logged_in(url, account.access_token) as socket_,
+        logged_in(url, account.access_token) as other,
     ):
         # From the start of the log: "two" may commit before these are set up on the server.
-        again = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
-        second = await subscribe(other, ENTRY_EVENTS, {"since": "0"})
+        again = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
+        second = await other.subscribe(ENTRY_EVENTS, {"since": "0"})
         await http.data(CREATE, {"input": entry_input(title="two")}, account.access_token)
         assert await titles(again, 2) == ["one", "two"]
         assert await titles(second, 2) == ["one", "two"]
@@ -325,8 +324,8 @@ async def test_insight_progress_a_watcher_sees_the_insight_end_across_a_fault(
     account = await stack.http.sign_up()
     await stack.http.create_entry(account, title="Fixed the flaky deploy", minutes=60)
     insight_id = await request_insight(stack.http, account)
-    async with graphql_ws(ws_url(stack.api.base_url), account.access_token) as socket_:
-        progress = await subscribe(socket_, PROGRESS, {"id": insight_id})
+    async with logged_in(ws_url(stack.api.base_url), account.access_token) as socket_:
+        progress = await socket_.subscribe(PROGRESS, {"id": insight_id})
         first = (await progress.next(timeout=30))["insightProgress"]
         assert first["status"] in ("PENDING", "RUNNING"), first
         await stack.faults.begin(fault)

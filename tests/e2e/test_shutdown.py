@@ -8,7 +8,6 @@ import re
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from tests.e2e.processes import STOP_TIMEOUT, Launcher
@@ -16,7 +15,7 @@ from tests.e2e.support import Database, eventually, request_insight
 from tests.e2e.test_faults import waiting_for_projects
 from tests.e2e.test_live_delivery import INSIGHT_EVENTS, ws_url
 from tests.factories import Api
-from tests.graph.subscriptions.conftest import graphql_ws, subscribe
+from tests.live import Client, logged_in
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +28,10 @@ def ollama_env(url: str) -> dict[str, str]:
     return {"ENGLOG_OLLAMA_HOST": url, "ENGLOG_OLLAMA_MODEL": MODEL}
 
 
-async def until_closed(socket_: ClientConnection) -> None:
+async def until_closed(socket_: Client) -> None:
     """Reads (and drops) messages until the server closes the socket: ConnectionClosed."""
     while True:
-        await socket_.recv()
+        await socket_.socket.recv()
 
 
 async def test_sigterm_finishes_requests_closes_websockets_going_away_and_hands_tasks_back(
@@ -59,8 +58,8 @@ async def test_sigterm_finishes_requests_closes_websockets_going_away_and_hands_
         # Another worker, on the API that stays, joins while the first one holds the task.
         second = await launcher.worker(staying, ollama_env(fast.url), name="worker-on-staying")
 
-        async with graphql_ws(ws_url(stopping.base_url), account.access_token) as socket_:
-            await subscribe(socket_, INSIGHT_EVENTS)
+        async with logged_in(ws_url(stopping.base_url), account.access_token) as socket_:
+            await socket_.subscribe(INSIGHT_EVENTS)
             # A request in flight at SIGTERM: it waits on a lock the test holds.
             async with db.connection.transaction():
                 await db.connection.execute("LOCK TABLE project IN ACCESS EXCLUSIVE MODE")

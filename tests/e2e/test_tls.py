@@ -3,17 +3,15 @@ subscriptions over wss://, and nothing over plain HTTP on that port."""
 
 from __future__ import annotations
 
-import json
 import ssl
 from pathlib import Path
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
-from websockets.typing import Subprotocol
 
 from englog.certs import write_certificates
 from tests.e2e.processes import HOST, Launcher
+from tests.live import ws_client
 
 pytestmark = pytest.mark.slow
 
@@ -34,14 +32,12 @@ async def test_the_api_serves_https_and_wss_itself(launcher: Launcher, tmp_path:
     assert api.base_url.startswith("https://")
     assert (answer.status_code, answer.json()) == (200, {"data": {"__typename": "Query"}})
 
-    async with connect(
-        f"wss://{HOST}:{api.http_port}/graphql",
-        ssl=trusted,
-        subprotocols=[Subprotocol("graphql-transport-ws")],
-    ) as socket_:
-        await socket_.send(json.dumps({"type": "connection_init", "payload": {}}))
-        await socket_.wait_closed()
-    assert socket_.close_code == 4403  # over TLS, then refused without a token, as over ws://
+    async with ws_client(f"wss://{HOST}:{api.http_port}/graphql", ssl_context=trusted) as socket_:
+        await socket_.init({})
+        await socket_.socket.wait_closed()
+    assert (
+        socket_.socket.close_code == 4403
+    )  # over TLS, then refused without a token, as over ws://
 
     async with httpx.AsyncClient(base_url=f"http://{HOST}:{api.http_port}") as plain:
         with pytest.raises(httpx.TransportError):

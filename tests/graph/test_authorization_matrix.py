@@ -17,7 +17,7 @@ import pytest
 from graphql import get_introspection_query
 
 from tests.factories import Account, Api, entry_input
-from tests.graph.ws.conftest import Server, logged_in, serving
+from tests.live import Server, live_server, logged_in
 
 Ids = dict[str, str]  # object kind → the victim's id
 
@@ -179,7 +179,7 @@ async def _subscribe(server: Server, token: str, call: Call, ids: Ids) -> dict[s
 
 async def test_another_users_ids_are_not_found(database_url: str, redis_url: str) -> None:
     async with (
-        serving(database_url, redis_url) as server,
+        live_server(database_url, redis_url) as server,
         httpx.AsyncClient(base_url=server.http_url) as client,
     ):
         api = Api(client)

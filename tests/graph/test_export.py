@@ -12,8 +12,7 @@ import httpx
 from graph.auth.account import MAX_QUERY_ROWS, open_export
 from graph.context import AppState
 from tests.factories import Account, Api, make_settings, serve
-from tests.graph.auth.test_account_lifecycle import EXPORT, fill, fill_schedule, rows_of
-from tests.graph.auth.test_accounts import LOG_OUT, connect
+from tests.graph.auth.support import EXPORT, LOG_OUT, connect, fill, fill_schedule, rows_of
 
 TASK_KEYS = {
     "id",

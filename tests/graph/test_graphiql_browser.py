@@ -21,7 +21,7 @@ from playwright.async_api import Browser, Page, Request, Route, WebSocket, async
 from graph.static import ASSETS, GRAPHIQL_PAGE
 from graph.static.refresh import STRAWBERRY_PAGE, build_page, integrity
 from tests.factories import Api
-from tests.graph.ws.conftest import WITHIN, Server, serving
+from tests.live import WITHIN, Server, live_server
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it
 CHROMIUM_ARGS = [
@@ -135,7 +135,7 @@ async def test_graphiql_loads_and_subscribes_with_the_headers_editors_token_offl
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     async with (
-        serving(database_url, redis_url) as server,
+        live_server(database_url, redis_url) as server,
         httpx.AsyncClient(base_url=server.http_url) as http,
         chromium() as browser,
     ):
@@ -194,7 +194,7 @@ async def test_graphiql_page_runs_only_its_own_scripts_under_a_strict_policy(
     database_url: str, redis_url: str
 ) -> None:
     async with (
-        serving(database_url, redis_url) as server,
+        live_server(database_url, redis_url) as server,
         httpx.AsyncClient(base_url=server.http_url) as http,
     ):
         page = await http.get("/graphql", headers={"Accept": "text/html"})

@@ -16,8 +16,8 @@ import pytest
 from db.engine import asyncpg_dsn
 from graph.context import AppState
 from tests.factories import Account, Api, entry_input
-from tests.graph.schedules.conftest import make_scheduler
-from tests.graph.ws.conftest import eventually
+from tests.graph.schedules.support import make_scheduler
+from tests.live import eventually
 
 CREATE_ENTRIES = """
 mutation Bulk($inputs: [CreateLogEntryInput!]!, $key: String) {

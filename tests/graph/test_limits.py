@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from graph.errors import SERVICE_UNAVAILABLE, AppError
 from graph.limits import PREFIX, RateLimited, RateLimiter, Rule
 from tests.factories import Api, make_settings, serve
-from tests.graph.ws.conftest import ME, logged_in, serving
+from tests.live import ME, live_server, logged_in
 
 LOG_IN = "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }"
 REQUEST_INSIGHT = """mutation($input: RequestInsightInput!) {
@@ -79,7 +79,7 @@ async def test_anonymous_operations_are_counted_per_address(tight: Api) -> None:
 async def test_operations_on_one_websocket_are_each_counted(
     database_url: str, redis_url: str
 ) -> None:
-    async with serving(database_url, redis_url, **TIGHT) as server:
+    async with live_server(database_url, redis_url, **TIGHT) as server:
         async with httpx.AsyncClient(base_url=server.http_url) as client:
             account = await Api(client).sign_up()
         async with logged_in(server, account.access_token) as socket:

@@ -13,7 +13,8 @@ import pytest
 
 from db.engine import asyncpg_dsn
 from tests.factories import Account, Api
-from tests.graph.ws.conftest import WS_SETTINGS, Client, Server, eventually, serving, ws_client
+from tests.graph.live.ws.support import WS_SETTINGS
+from tests.live import Client, Server, eventually, live_server, ws_client
 
 JSON = {"Content-Type": "application/json"}
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -324,7 +325,7 @@ SUBSCRIPTION = "subscription { logEntryEvents { cursor } }"
 
 @pytest.fixture(scope="module")
 async def server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
-    async with serving(database_url, redis_url, **WS_SETTINGS) as running:
+    async with live_server(database_url, redis_url, **WS_SETTINGS) as running:
         yield running
 
 
@@ -458,8 +459,8 @@ async def test_a_duplicate_subscription_id_closes_with_4409_and_the_handler_ends
     # database call, and the handler waited for it forever (graph/live/feeds.py stop_task).
     async with ws_client(server) as client:
         await client.log_in(account.access_token)
-        await client.subscribe(SUBSCRIPTION, "dup")
-        await client.subscribe(SUBSCRIPTION, "dup")
+        await client.subscribe(SUBSCRIPTION, operation_id="dup")
+        await client.subscribe(SUBSCRIPTION, operation_id="dup")
         assert await client.closed() == (4409, "Subscriber for dup already exists")
     await eventually(lambda: server.connections(account.user_id), 0)
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from englog.certs import write_certificates
 from graph.settings import DEV_JWT_SECRET, ApiSettings
 from tests.factories import Api, make_settings, serve
-from tests.graph.ws.conftest import Server, logged_in, serving
+from tests.live import Server, live_server, logged_in
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +191,7 @@ async def test_development_still_suggests_names(
 async def production_server(
     database_url: str, redis_url: str, grpc_tls: dict[str, str]
 ) -> AsyncIterator[Server]:
-    async with serving(database_url, redis_url, env="production", **grpc_tls) as running:
+    async with live_server(database_url, redis_url, env="production", **grpc_tls) as running:
         yield running
 
 

@@ -1,37 +1,17 @@
 """/metrics after real traffic: HTTP requests, GraphQL operations, events, the task queue, the
-database pool, and the scrape's own protection (a task's end: tests/grpc/test_task_metrics.py)."""
+database pool, and the scrape's own protection (a task's end:
+tests/graph/tasks/test_task_metrics.py)."""
 
 from __future__ import annotations
 
 import uuid
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.factories import Api, make_settings, serve
+from tests.graph.support import moved, scrape, value
 
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 ME = "query Me { me { id } }"
-
-
-async def scrape(client: httpx.AsyncClient, token: str | None = None) -> Samples:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = await client.get("/metrics", headers=headers)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
-    return value(after, name, **labels) - value(before, name, **labels)
 
 
 async def test_graphql_traffic_moves_the_request_and_operation_metrics(

@@ -21,7 +21,7 @@ from core.logs import JsonFormatter
 from core.tracing import use_provider
 from graph.app import create_app
 from tests.factories import Api, make_settings
-from tests.graph.ws.conftest import Server, eventually, me_answers, uvicorn_serving, ws_client
+from tests.live import eventually, live_server, me_answers, ws_client
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
@@ -152,9 +152,7 @@ async def test_no_span_holds_the_graphql_text_of_a_get_query_string(
 async def test_a_websocket_joins_its_callers_traceparent(
     spans: InMemorySpanExporter, database_url: str, redis_url: str
 ) -> None:
-    app = create_app(make_settings(database_url, redis_url, task_lease_seconds=3600))
-    async with uvicorn_serving(app) as port:
-        server = Server(port, app.state.englog)
+    async with live_server(database_url, redis_url, task_lease_seconds=3600) as server:
         async with httpx.AsyncClient(base_url=server.http_url) as client:
             account = await Api(client).sign_up()
         spans.clear()  # the sign-up's

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.graph.ws.conftest import serving
+from tests.live import live_server
 
 HERE = Path(__file__).resolve().parent
 LOCK = HERE / "package-lock.json"
@@ -66,7 +66,7 @@ async def test_every_graphql_over_http_server_audit_passes(
 ) -> None:
     node, npm = _tool("node"), _tool("npm")
     await _install(npm)
-    async with serving(database_url, redis_url) as server:
+    async with live_server(database_url, redis_url) as server:
         url = f"http://127.0.0.1:{server.port}/graphql"
         code, out, err = await _run(node, "audit.mjs", url, timeout=AUDIT_TIMEOUT)
     assert code == 0, f"audit.mjs failed ({code}):\n{out}\n{err}"

@@ -8,30 +8,25 @@ import uuid
 from typing import Any
 
 from graph.settings import ApiSettings
-from tests.factories import Account, Api, make_settings, serve
-from tests.graph.auth.test_accounts import LOG_IN, ME, PASSWORD, REFRESH, connect, jti
+from tests.factories import Api, make_settings, serve
+from tests.graph.auth.support import (
+    DELETE_ACCOUNT,
+    EXPORT,
+    LOG_IN,
+    ME,
+    PASSWORD,
+    REFRESH,
+    connect,
+    fill,
+    fill_schedule,
+    jti,
+    rows_of,
+)
 
 CHANGE_PASSWORD = """
 mutation Change($input: ChangePasswordInput!) { changePassword(input: $input) }
 """
-DELETE_ACCOUNT = "mutation Delete($password: String!) { deleteAccount(password: $password) }"
-EXPORT = "{ exportMyData }"
-REQUEST_INSIGHT = """
-mutation Request($input: RequestInsightInput!) { requestInsight(input: $input) { id } }
-"""
-CREATE_TAG = "mutation Tag($input: CreateTagInput!) { createTag(input: $input) { id } }"
 NEW_PASSWORD = "a much longer new passphrase"
-USER_TABLES = (
-    "project",
-    "tag",
-    "log_entry",
-    "insight",
-    "task",
-    "event",
-    "refresh_token",
-    "notification",
-    "schedule_run",
-)
 
 
 def refusal(body: dict[str, Any]) -> tuple[str, str]:
@@ -41,60 +36,6 @@ def refusal(body: dict[str, Any]) -> tuple[str, str]:
 
 async def log_in(api: Api, email: str, password: str = PASSWORD) -> dict[str, Any]:
     return await api.post(LOG_IN, {"email": email, "password": password})
-
-
-async def rows_of(database_url: str, user_id: str) -> dict[str, int]:
-    """How many rows of the user each table holds (log_entry_tag through the entries)."""
-    owner = uuid.UUID(user_id)
-    async with connect(database_url) as connection:
-        counts = {
-            table: await connection.fetchval(
-                f"SELECT count(*) FROM {table} WHERE user_id = $1", owner
-            )
-            for table in USER_TABLES
-        }
-        counts["log_entry_tag"] = await connection.fetchval(
-            "SELECT count(*) FROM log_entry_tag JOIN log_entry ON log_entry.id = entry_id "
-            "WHERE log_entry.user_id = $1",
-            owner,
-        )
-        counts["user"] = await connection.fetchval(
-            'SELECT count(*) FROM "user" WHERE id = $1', owner
-        )
-    return counts
-
-
-async def fill(api: Api, account: Account) -> None:
-    """One of everything: a project, a tag, an entry with both, an insight (and its task)."""
-    project = await api.create_project(account)
-    await api.data(CREATE_TAG, {"input": {"name": "ops"}}, account.access_token)
-    await api.create_entry(account, projectId=project["id"], tags=["ops", "deploy"])
-    await api.data(
-        REQUEST_INSIGHT,
-        {
-            "input": {
-                "kind": "DAILY_SUMMARY",
-                "periodStart": "2026-11-02",
-                "periodEnd": "2026-11-02",
-            }
-        },
-        account.access_token,
-    )
-
-
-async def fill_schedule(database_url: str, account: Account) -> None:
-    """What the scheduler leaves of a user: a reminder sent, and its run."""
-    async with connect(database_url) as connection:
-        await connection.execute(
-            "INSERT INTO notification (user_id, kind, title, body) "
-            "VALUES ($1, 'LOGGING_REMINDER', 'Nothing logged today yet', 'Log something.')",
-            uuid.UUID(account.user_id),
-        )
-        await connection.execute(
-            "INSERT INTO schedule_run (user_id, job, period, due_at, ran_at, outcome) "
-            "VALUES ($1, 'LOGGING_REMINDER', '2026-11-02', now(), now(), 'NOTIFIED')",
-            uuid.UUID(account.user_id),
-        )
 
 
 # A refresh whose answer was lost

@@ -4,61 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import pytest
 from jose import jwt
 
-from db.engine import asyncpg_dsn
 from graph.settings import ApiSettings
 from tests.factories import Api
-
-PASSWORD = "correct horse battery"
-
-SIGN_UP = """
-mutation SignUp($input: SignUpInput!) {
-  signUp(input: $input) {
-    accessToken refreshToken expiresIn tokenType
-    user { id email firstName lastName timezone createdAt }
-  }
-}
-"""
-
-LOG_IN = """
-mutation LogIn($email: String!, $password: String!) {
-  logIn(email: $email, password: $password) {
-    accessToken refreshToken expiresIn tokenType
-    user { id email firstName lastName timezone createdAt }
-  }
-}
-"""
-
-REFRESH = """
-mutation Refresh($refreshToken: String!) {
-  refreshToken(refreshToken: $refreshToken) {
-    accessToken refreshToken expiresIn tokenType user { id email }
-  }
-}
-"""
-
-LOG_OUT = """
-mutation LogOut($refreshToken: String!) { logOut(refreshToken: $refreshToken) }
-"""
-
-ME = "{ me { id email } }"
-
-
-@asynccontextmanager
-async def connect(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        yield connection
-    finally:
-        await connection.close()
+from tests.graph.auth.support import LOG_IN, LOG_OUT, ME, PASSWORD, REFRESH, SIGN_UP, connect, jti
 
 
 def sign_up_input(**overrides: Any) -> dict[str, Any]:
@@ -85,10 +39,6 @@ def only_error(body: dict[str, Any]) -> dict[str, Any]:
 def claims(token: str, settings: ApiSettings) -> dict[str, Any]:
     decoded: dict[str, Any] = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"])
     return decoded
-
-
-def jti(token: str) -> uuid.UUID:
-    return uuid.UUID(jwt.get_unverified_claims(token)["jti"])
 
 
 async def refresh_rows(database_url: str, user_id: str) -> dict[uuid.UUID, dict[str, Any]]:
@@ -378,6 +328,16 @@ async def test_log_in_refuses_an_overlong_password_like_a_wrong_one(api: Api) ->
         "path": ["logIn"],
         "extensions": {"code": "UNAUTHENTICATED"},
     }
+
+
+async def test_log_in_with_a_nul_in_the_email_is_refused_as_unauthenticated(api: Api) -> None:
+    """Found by the property tests: PostgreSQL text cannot hold a NUL."""
+    await api.sign_up("ada@example.com")
+    error = await api.error(
+        "mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }",
+        {"e": "ada\x00@example.com", "p": "correct horse battery"},
+    )
+    assert error["extensions"] == {"code": "UNAUTHENTICATED"}
 
 
 async def test_log_in_updates_last_login_at(api: Api, database_url: str) -> None:

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from graph.auth.denylist import LOADED, PREFIX, Denylist
 from graph.context import AppState
 from tests.factories import Api
-from tests.graph.auth.test_accounts import LOG_IN, LOG_OUT, ME, PASSWORD, REFRESH
+from tests.graph.auth.support import LOG_IN, LOG_OUT, ME, PASSWORD, REFRESH
 
 REVOKED = {"code": "UNAUTHENTICATED"}
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Account, Api, entry_input
-from tests.graph.entries.conftest import CREATE_ENTRIES, CREATE_ENTRY, TAGS, Database
+from tests.graph.entries.support import CREATE_ENTRIES, CREATE_ENTRY, TAGS, Database
 
 CREATE_TAG = "mutation($input: CreateTagInput!) { createTag(input: $input) { id name } }"
 DELETE_ENTRY = "mutation($id: ID!) { deleteLogEntry(id: $id) }"

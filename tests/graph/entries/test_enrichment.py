@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import create_engine, create_session_factory
 from db.queries import log_entry as entries
+from graph.entries.task import enqueue_enrichment
 from tests.factories import Account, Api, entry_input
-from tests.graph.entries.conftest import CREATE_ENTRIES, CREATE_ENTRY, Database
+from tests.graph.entries.support import CREATE_ENTRIES, CREATE_ENTRY, Database
 from worker.jobs import EnrichEntryJob
 
 SUGGESTED = """
@@ -141,14 +142,14 @@ async def test_the_tasks_are_written_in_the_callers_transaction(
         rows = await entries.create_entries(
             session, user_id=user_id, items=[entry_data(0), entry_data(1)]
         )
-        await entries.enqueue_enrichment(session, user_id=user_id, entries=rows)
+        await enqueue_enrichment(session, user_id=user_id, entries=rows)
         count = await session.scalar(sa.text("SELECT count(DISTINCT id) FROM task"))
         assert count == 2
         # Rolled back with the entries: neither exists without the other.
         await transaction.rollback()
     assert (await db.entry_count(account), await task_count(db)) == (0, 0)
     async with sessions() as session, session.begin():
-        await entries.enqueue_enrichment(session, user_id=user_id, entries=[])
+        await enqueue_enrichment(session, user_id=user_id, entries=[])
         count = await session.scalar(sa.text("SELECT count(*) FROM task"))
     assert count == 0
 

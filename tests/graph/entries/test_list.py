@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import BASE_TIME, Account, Api, entry_input
-from tests.graph.entries.conftest import CREATE_ENTRIES, CREATE_ENTRY
+from tests.graph.entries.support import CREATE_ENTRIES, CREATE_ENTRY
 
 LIST = """
 query List($filter: LogEntryFilter, $first: Int!, $after: String) {

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from tests.factories import Account, Api, entry_input
-from tests.graph.entries.conftest import CREATE_ENTRIES
+from tests.graph.entries.support import CREATE_ENTRIES
 
 PAGE = """
 query Page($first: Int!) {

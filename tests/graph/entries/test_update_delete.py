@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Account, Api, entry_input
-from tests.graph.entries.conftest import CREATE_ENTRY, ENTRY_FIELDS, GET_ENTRY, TAGS, Database
+from tests.graph.entries.support import CREATE_ENTRY, ENTRY_FIELDS, GET_ENTRY, TAGS, Database
 
 UPDATE_ENTRY = f"""
 mutation Update($id: ID!, $input: UpdateLogEntryInput!) {{

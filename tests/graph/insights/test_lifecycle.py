@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import insight as insights
 from tests.factories import Account, Api
-from tests.graph.insights.conftest import GET, Database, request_insight
+from tests.graph.insights.support import GET, Database, request_insight
 
 GENERATION = {"prompt_eval_count": 812, "eval_count": 420, "total_duration": 9_000_000_000}
 

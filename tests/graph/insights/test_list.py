@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import insight as insights
 from tests.factories import Account, Api
-from tests.graph.insights.conftest import GET, Database, request_insight, sign_up_in
 from tests.graph.insights.dataset import TIMEZONE
+from tests.graph.insights.support import GET, Database, request_insight, sign_up_in
 
 LIST = """
 query List($kind: InsightKind, $status: InsightStatus, $first: Int!, $after: String) {

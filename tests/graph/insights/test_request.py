@@ -9,7 +9,16 @@ from typing import Any
 import pytest
 
 from tests.factories import Account, Api
-from tests.graph.insights.conftest import (
+from tests.graph.insights.dataset import (
+    EMPTY_METRICS,
+    EXPECTED_APOLLO_METRICS,
+    EXPECTED_LINES,
+    EXPECTED_METRICS,
+    TIMEZONE,
+    WINDOW_FROM,
+    WINDOW_TO,
+)
+from tests.graph.insights.support import (
     GET,
     REQUEST,
     RETRY,
@@ -19,15 +28,6 @@ from tests.graph.insights.conftest import (
     request_insight,
     seed,
     sign_up_in,
-)
-from tests.graph.insights.dataset import (
-    EMPTY_METRICS,
-    EXPECTED_APOLLO_METRICS,
-    EXPECTED_LINES,
-    EXPECTED_METRICS,
-    TIMEZONE,
-    WINDOW_FROM,
-    WINDOW_TO,
 )
 from worker.jobs import EntryLine, InsightJob
 
@@ -310,3 +310,29 @@ async def test_insight_operations_without_a_token_are_unauthenticated(
         {"code": "UNAUTHENTICATED"},
     )
     assert (await db.insight_count(), await db.task_count()) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("period_start", "period_end", "fields"),
+    [
+        ("9999-12-25", "9999-12-31", ["periodStart", "periodEnd"]),
+        ("0001-01-01", "0001-01-05", ["periodStart", "periodEnd"]),
+        ("1899-12-31", "1900-01-06", ["periodStart"]),
+    ],
+)
+async def test_request_insight_refuses_periods_outside_the_supported_years(
+    api: Api, db: Database, period_start: str, period_end: str, fields: list[str]
+) -> None:
+    """Found by the property tests; a user at +14:00 puts the period's UTC bounds furthest
+    from its dates."""
+    account = await api.sign_up("kiritimati@example.com")
+    await db.connection.execute(
+        "UPDATE \"user\" SET timezone = 'Pacific/Kiritimati' WHERE email = $1", account.email
+    )
+    request = {"kind": "WEEKLY_REPORT", "periodStart": period_start, "periodEnd": period_end}
+    error = await api.error(REQUEST, {"input": request}, account.access_token)
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "fields": dict.fromkeys(fields, "must be between 1900-01-01 and 2999-12-31"),
+    }
+    assert await db.insight_count() == 0

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.queries import insight as insights
 from tests.factories import Account, Api
-from tests.graph.insights.conftest import (
+from tests.graph.insights.dataset import EXPECTED_LINES, EXPECTED_METRICS, TIMEZONE
+from tests.graph.insights.support import (
     GET,
     RETRY,
     Database,
@@ -18,7 +19,6 @@ from tests.graph.insights.conftest import (
     request_insight,
     sign_up_in,
 )
-from tests.graph.insights.dataset import EXPECTED_LINES, EXPECTED_METRICS, TIMEZONE
 
 
 async def run_and_fail(

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from tests.factories import Account, Api
-from tests.graph.insights.conftest import Seeded, seed, sign_up_in
 from tests.graph.insights.dataset import TIMEZONE, WINDOW_FROM, WINDOW_TO
+from tests.graph.insights.support import Seeded, seed, sign_up_in
 
 SHARE = "{ key minutes percent }"
 ALLOCATION = f"""

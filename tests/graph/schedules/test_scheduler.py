@@ -18,15 +18,16 @@ from db.queries import schedule
 from graph.context import AppState
 from graph.schedules.runner import Ran, Scheduler
 from tests.factories import Account, Api
-from tests.graph.schedules.conftest import log_at, make_scheduler, scheduled_account, utc
+from tests.graph.schedules.support import log_at, make_scheduler, scheduled_account, utc
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
 SECOND = timedelta(seconds=1)
 
 
-def ran_for(ran: list[Ran], account: Account, job: str = schedule.WEEKLY_REPORT) -> list[Ran]:
-    return [run for run in ran if run.user_id == uuid.UUID(account.user_id) and run.job == job]
+def ran_for(ran: list[Ran], account: Account, routine: str = schedule.WEEKLY_REPORT) -> list[Ran]:
+    user_id = uuid.UUID(account.user_id)
+    return [run for run in ran if run.user_id == user_id and run.routine == routine]
 
 
 async def insights_of(db: asyncpg.Connection, account: Account) -> list[tuple[str, date, date]]:

@@ -1,4 +1,4 @@
-"""The instants scheduled jobs fall due, across daylight-saving changes in two zones.
+"""The instants the scheduler's routines fall due, across daylight-saving changes in two zones.
 
 2026: Europe/Berlin springs forward on Sunday 29 March (02:00 → 03:00) and falls back on
 Sunday 25 October (03:00 → 02:00); America/New_York on 8 March and 1 November.
@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from graph.schedules.slots import daily_slot, day_bounds, weekly_slot
-from tests.graph.schedules.conftest import utc
+from tests.graph.schedules.support import utc
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

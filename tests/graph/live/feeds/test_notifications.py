@@ -12,10 +12,10 @@ import pytest
 
 from graph.schedules.runner import Scheduler
 from tests.factories import Account, Api
-from tests.graph.auth.test_accounts import connect
-from tests.graph.schedules.conftest import make_scheduler, scheduled_account, utc
-from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, subscribe
-from tests.graph.subscriptions.test_events import numsub
+from tests.graph.auth.support import connect
+from tests.graph.live.feeds.support import numsub
+from tests.graph.schedules.support import make_scheduler, scheduled_account, utc
+from tests.live import Server, logged_in
 
 NOTIFICATIONS = """
 subscription($since: String) {
@@ -33,7 +33,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-async def scheduler(server: LiveServer, database_url: str) -> AsyncIterator[Scheduler]:
+async def scheduler(server: Server, database_url: str) -> AsyncIterator[Scheduler]:
     made = make_scheduler(server.state, database_url)  # on the live server's app
     try:
         yield made
@@ -41,7 +41,7 @@ async def scheduler(server: LiveServer, database_url: str) -> AsyncIterator[Sche
         await made.close()
 
 
-async def listening(server: LiveServer, *accounts: Account) -> None:
+async def listening(server: Server, *accounts: Account) -> None:
     """Until every account's feed has subscribed to its Redis channel."""
     for _ in range(200):
         counts = [await numsub(server, f"englog:user:{a.user_id}") for a in accounts]
@@ -52,16 +52,16 @@ async def listening(server: LiveServer, *accounts: Account) -> None:
 
 
 async def test_a_reminder_reaches_its_users_dashboard_live_and_no_one_else(
-    server: LiveServer, http: Api, db: asyncpg.Connection, scheduler: Scheduler
+    server: Server, http: Api, db: asyncpg.Connection, scheduler: Scheduler
 ) -> None:
     reminded = await scheduled_account(http, db, "Europe/Berlin", reminderTime="17:30")
     other = await scheduled_account(http, db, "Europe/Berlin", reminderTime="18:30")
     async with (
-        graphql_ws(server.ws_url, reminded.access_token) as mine,
-        graphql_ws(server.ws_url, other.access_token) as theirs,
+        logged_in(server, reminded.access_token) as mine,
+        logged_in(server, other.access_token) as theirs,
     ):
-        my_feed = await subscribe(mine, NOTIFICATIONS)
-        their_feed = await subscribe(theirs, NOTIFICATIONS)
+        my_feed = await mine.subscribe(NOTIFICATIONS)
+        their_feed = await theirs.subscribe(NOTIFICATIONS)
         await listening(server, reminded, other)
 
         await scheduler.tick(MONDAY)
@@ -82,11 +82,11 @@ async def test_a_reminder_reaches_its_users_dashboard_live_and_no_one_else(
 
 
 async def test_a_dashboard_that_was_away_gets_the_reminders_it_missed_after_its_cursor(
-    server: LiveServer, http: Api, db: asyncpg.Connection, scheduler: Scheduler
+    server: Server, http: Api, db: asyncpg.Connection, scheduler: Scheduler
 ) -> None:
     account = await scheduled_account(http, db, "Europe/Berlin", reminderTime="17:30")
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        feed = await subscribe(socket_, NOTIFICATIONS)
+    async with logged_in(server, account.access_token) as socket_:
+        feed = await socket_.subscribe(NOTIFICATIONS)
         await listening(server, account)
         await scheduler.tick(MONDAY)
         first = (await feed.next())["notifications"]
@@ -96,8 +96,8 @@ async def test_a_dashboard_that_was_away_gets_the_reminders_it_missed_after_its_
     for instant in missed:
         await scheduler.tick(instant)
 
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        feed = await subscribe(socket_, NOTIFICATIONS, {"since": first["cursor"]})
+    async with logged_in(server, account.access_token) as socket_:
+        feed = await socket_.subscribe(NOTIFICATIONS, {"since": first["cursor"]})
         replayed = [(await feed.next())["notifications"] for _ in missed]
         bodies = [event["notification"]["body"] for event in replayed]
         assert [body.split(",")[0] for body in bodies] == [

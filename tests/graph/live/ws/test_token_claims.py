@@ -10,7 +10,7 @@ import pytest
 from jose import jwt
 
 from tests.factories import Account, Api, access_claims
-from tests.graph.ws.conftest import Server, ws_client
+from tests.live import Server, ws_client
 
 SECRET = "test-secret-that-is-long-enough-for-hs256!"  # make_settings' jwt_secret
 ME = "{ me { id } }"

@@ -11,7 +11,7 @@ from jose import jwt
 
 from graph.auth.tokens import TokenService
 from tests.factories import Account, Api, access_claims, b64url_json
-from tests.graph.ws.conftest import ME, Server, logged_in, me_answers, ws_client
+from tests.live import ME, Server, logged_in, me_answers, ws_client
 
 SECRET = "test-secret-that-is-long-enough-for-hs256!"  # make_settings' jwt_secret
 

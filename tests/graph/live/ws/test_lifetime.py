@@ -12,14 +12,14 @@ import pytest
 
 from graph.auth.tokens import Claims, TokenService
 from tests.factories import Api
-from tests.graph.ws.conftest import (
+from tests.graph.live.ws.support import WS_SETTINGS
+from tests.live import (
     ME,
-    WS_SETTINGS,
     Server,
     eventually,
+    live_server,
     logged_in,
     me_answers,
-    serving,
     ws_client,
 )
 
@@ -163,7 +163,7 @@ async def test_an_operation_after_log_out_is_refused_at_once_not_at_the_next_rec
     # The periodic re-check is an hour away here: only the per-operation check can refuse.
     settings = {**WS_SETTINGS, "ws_auth_recheck_seconds": 3600}
     async with (
-        serving(database_url, redis_url, **settings) as quiet,
+        live_server(database_url, redis_url, **settings) as quiet,
         httpx.AsyncClient(base_url=quiet.http_url) as client,
     ):
         http = Api(client)

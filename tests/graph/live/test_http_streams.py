@@ -15,17 +15,10 @@ import pytest
 from jose import jwt
 
 from db.queries import event as events
-from graph.app import create_app, going_away
-from graph.live.ws import connections_key
-from tests.factories import Account, Api, access_claims, entry_input, make_settings
-from tests.graph.ws.conftest import (
-    WITHIN,
-    Server,
-    eventually,
-    logged_in,
-    serving,
-    uvicorn_serving,
-)
+from graph.app import going_away
+from graph.live.slots import connections_key
+from tests.factories import Account, Api, access_claims, entry_input
+from tests.live import WITHIN, Server, eventually, live_server, logged_in
 
 SSE = "sse"
 MULTIPART = "multipart"
@@ -53,7 +46,7 @@ CREATE = "mutation($input: CreateLogEntryInput!) { createLogEntry(input: $input)
 
 @pytest.fixture(scope="module")
 async def server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
-    async with serving(
+    async with live_server(
         database_url,
         redis_url,
         ws_ping_seconds=0.2,
@@ -555,16 +548,14 @@ async def test_a_subscription_in_a_multipart_upload_is_refused_with_400(
 async def test_a_shutdown_ends_the_http_streams_with_service_unavailable(
     database_url: str, redis_url: str, transport: str
 ) -> None:
-    application = create_app(make_settings(database_url, redis_url, ws_ping_seconds=0.2))
     async with (
-        uvicorn_serving(application) as port,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WITHIN) as client,
+        live_server(database_url, redis_url, ws_ping_seconds=0.2) as server,
+        httpx.AsyncClient(base_url=server.http_url, timeout=WITHIN) as client,
     ):
-        server = Server(port, application.state.englog)
         account = await Api(client).sign_up()
         async with streaming(client, transport, INSIGHT_EVENTS, account.access_token) as stream:
             await eventually(lambda: feed_members(server, account), 1)
-            await going_away(application)
+            await going_away(server.app)
             assert await stream.rest() == ended(
                 transport, "Server shutting down", "SERVICE_UNAVAILABLE"
             )

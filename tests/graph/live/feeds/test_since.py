@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.factories import Api, entry_input
-from tests.graph.subscriptions.conftest import LiveServer, Subscription, graphql_ws, subscribe
+from tests.live import Server, Subscription, logged_in
 
 NOT_A_CURSOR = "is not a cursor this API gave out"
 AHEAD = "is beyond the newest event of this stream"
@@ -37,15 +37,15 @@ async def refusal(subscription: Subscription) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("stream", list(STREAMS))
 async def test_a_since_that_is_not_a_cursor_or_is_beyond_the_stream_is_bad_user_input(
-    server: LiveServer, http: Api, stream: str
+    server: Server, http: Api, stream: str
 ) -> None:
     account = await http.sign_up()
     other = await http.sign_up()
     # The other account's newest event: a cursor well beyond this account's own stream.
     for _ in range(3):
         await http.data(CREATE, {"input": entry_input()}, other.access_token)
-    async with graphql_ws(server.ws_url, other.access_token) as socket_:
-        replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+    async with logged_in(server, other.access_token) as socket_:
+        replay = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         theirs = [(await replay.next())["logEntryEvents"]["cursor"] for _ in range(3)][-1]
     cases = {
         "9999999999999999999": NOT_A_CURSOR,  # above int64
@@ -61,24 +61,24 @@ async def test_a_since_that_is_not_a_cursor_or_is_beyond_the_stream_is_bad_user_
         "a\x00": NOT_A_CURSOR,
         "9" * 100_000: NOT_A_CURSOR,
     }
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
+    async with logged_in(server, account.access_token) as socket_:
         for since, message in cases.items():
-            errors = await refusal(await subscribe(socket_, STREAMS[stream], {"since": since}))
+            errors = await refusal(await socket_.subscribe(STREAMS[stream], {"since": since}))
             assert [error["extensions"] for error in errors] == [
                 {"code": "BAD_USER_INPUT", "fields": {"since": message}}
             ], since[:30]
 
 
 async def test_the_newest_cursor_resumes_and_then_delivers_live_events(
-    server: LiveServer, http: Api
+    server: Server, http: Api
 ) -> None:
     account = await http.sign_up()
     await http.data(CREATE, {"input": entry_input()}, account.access_token)
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+    async with logged_in(server, account.access_token) as socket_:
+        replay = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         newest = (await replay.next())["logEntryEvents"]["cursor"]
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        resumed = await subscribe(socket_, ENTRY_EVENTS, {"since": newest})
+    async with logged_in(server, account.access_token) as socket_:
+        resumed = await socket_.subscribe(ENTRY_EVENTS, {"since": newest})
         data = await http.data(CREATE, {"input": entry_input()}, account.access_token)
         event = (await resumed.next())["logEntryEvents"]
         assert (event["action"], event["entryId"]) == ("CREATED", data["createLogEntry"]["id"])

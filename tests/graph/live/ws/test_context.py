@@ -15,7 +15,7 @@ from graph.context import Info
 from graph.http import GraphQLView
 from graph.loaders import Loaders
 from tests.factories import Api
-from tests.graph.ws.conftest import Server, logged_in, uvicorn_serving
+from tests.live import Server, logged_in, serve
 
 ENTRY_PROJECT = "{ logEntries { edges { node { project { name } } } } }"
 RENAME = 'mutation($id: ID!) { updateProject(id: $id, input: {name: "Gemini"}) { name } }'
@@ -75,12 +75,13 @@ async def probe_server(server: Server) -> AsyncIterator[Server]:
     view = GraphQLView(schema=strawberry.Schema(query=Query, subscription=Subscription))
 
     @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[dict[str, object]]:
-        yield {"englog": server.state}  # the package server's pools and settings
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.englog = server.state  # the package server's pools and settings
+        yield
 
     app = Starlette(routes=[WebSocketRoute("/graphql", view)], lifespan=lifespan)
-    async with uvicorn_serving(app) as port:
-        yield Server(port, server.state)
+    async with serve(app) as port:
+        yield Server(port, server.state, app)
 
 
 async def test_each_subscription_event_is_resolved_with_loaders_of_its_own(
@@ -105,9 +106,9 @@ async def test_concurrent_operations_of_a_socket_do_not_share_loaders(
     account = await http.sign_up()
     _released[1], _released[2] = asyncio.Event(), asyncio.Event()
     async with logged_in(probe_server, account.access_token) as client:
-        await client.subscribe("subscription { held(release: 1) { loaders } }", "a")
+        await client.subscribe("subscription { held(release: 1) { loaders } }", operation_id="a")
         first = await client.receive()
-        await client.subscribe("subscription { held(release: 2) { loaders } }", "b")
+        await client.subscribe("subscription { held(release: 2) { loaders } }", operation_id="b")
         second = await client.receive()
         assert (first["id"], second["id"]) == ("a", "b")
         assert first["payload"]["data"]["held"] != second["payload"]["data"]["held"]

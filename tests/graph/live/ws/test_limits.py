@@ -14,13 +14,13 @@ from websockets.exceptions import InvalidStatus
 from db.engine import asyncpg_dsn
 from englog.certs import write_certificates
 from tests.factories import Api
-from tests.graph.ws.conftest import (
+from tests.live import (
     ME,
     Server,
     eventually,
+    live_server,
     logged_in,
     me_answers,
-    serving,
     ws_client,
 )
 
@@ -37,7 +37,7 @@ async def production(
 ) -> AsyncIterator[Server]:
     """A production server with no ENGLOG_ALLOWED_ORIGINS."""
     certs = write_certificates(tmp_path_factory.mktemp("certs"), server_hosts=["127.0.0.1"])
-    async with serving(
+    async with live_server(
         database_url,
         redis_url,
         env="production",
@@ -51,7 +51,7 @@ async def production(
 @pytest.fixture(scope="module")
 async def development_without_redis(database_url: str) -> AsyncIterator[Server]:
     """A development server with no ENGLOG_ALLOWED_ORIGINS, whose Redis is unreachable."""
-    async with serving(database_url, f"redis://127.0.0.1:{_closed_port()}/0") as running:
+    async with live_server(database_url, f"redis://127.0.0.1:{_closed_port()}/0") as running:
         yield running
 
 
@@ -120,7 +120,7 @@ async def test_operations_beyond_the_cap_of_a_socket_are_refused_with_an_error(
             async with holder.transaction():
                 await holder.execute('LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE')
                 for operation_id in ("1", "2", "3"):
-                    await client.subscribe(ME, operation_id)
+                    await client.subscribe(ME, operation_id=operation_id)
                 assert await client.receive() == {
                     "id": "3",
                     "type": "error",

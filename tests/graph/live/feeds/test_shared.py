@@ -14,20 +14,19 @@ import httpx
 import pytest
 import strawberry
 from strawberry.types import ExecutionResult
-from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
 
 from db.queries import event as events
 from graph.live import fanout, shared
-from tests.factories import Account, Api, make_settings
-from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, live_server, subscribe
-from tests.graph.subscriptions.test_events import CREATE, ENTRY_EVENTS, create_entry
+from tests.factories import Account, Api
+from tests.graph.live.feeds.support import CREATE, ENTRY_EVENTS, create_entry
+from tests.live import Client, Server, live_server, logged_in
 
 TITLES = "subscription { logEntryEvents { cursor entry { title } } }"
 
 
 async def wait_for_members(
-    server: LiveServer, user_id: uuid.UUID, count: int, *, live: bool = False
+    server: Server, user_id: uuid.UUID, count: int, *, live: bool = False
 ) -> None:
     """Until `count` subscriptions joined the feed (with `live`: and wait, live, for events
     their feed may write itself)."""
@@ -39,9 +38,9 @@ async def wait_for_members(
     raise AssertionError(f"{count} subscriptions did not join the feed")
 
 
-async def raw_next(socket_: ClientConnection) -> str:
+async def raw_next(socket_: Client) -> str:
     while True:
-        raw = await asyncio.wait_for(socket_.recv(), 15)
+        raw = await asyncio.wait_for(socket_.socket.recv(), 15)
         assert isinstance(raw, str)
         if json.loads(raw)["type"] == "next":
             return raw
@@ -116,7 +115,7 @@ def feed_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
-    server: LiveServer,
+    server: Server,
     http: Api,
     executions: Counter[str],
     log_reads: list[int],
@@ -127,11 +126,11 @@ async def test_one_execution_and_one_log_read_an_event_for_many_sockets(
     user_id = uuid.UUID(account.user_id)
     async with contextlib.AsyncExitStack() as stack:
         opened = [
-            await stack.enter_async_context(graphql_ws(server.ws_url, account.access_token))
+            await stack.enter_async_context(logged_in(server, account.access_token))
             for _ in range(6)
         ]
         for socket_ in opened:
-            await subscribe(socket_, TITLES)
+            await socket_.subscribe(TITLES)
         await wait_for_members(server, user_id, 6, live=True)
         assert len(server.state.feeds) == 1
         log_reads.clear()
@@ -161,21 +160,20 @@ async def test_without_compression_a_feed_writes_one_frames_bytes_to_every_socke
         return frame
 
     monkeypatch.setattr(fanout.FrameCache, "frame", recorded)
-    settings = make_settings(database_url, redis_url)
     async with (
-        live_server(settings, deflate=False) as server,
-        httpx.AsyncClient(base_url=server.url) as client,
+        live_server(database_url, redis_url, ws_per_message_deflate=False) as server,
+        httpx.AsyncClient(base_url=server.http_url) as client,
     ):
         http = Api(client)
         account = await http.sign_up()
         async with contextlib.AsyncExitStack() as stack:
             opened = [
-                await stack.enter_async_context(graphql_ws(server.ws_url, account.access_token))
+                await stack.enter_async_context(logged_in(server, account.access_token))
                 for _ in range(3)
             ]
             for socket_ in opened:
-                assert socket_.protocol.extensions == []  # nothing negotiated
-                await subscribe(socket_, TITLES)
+                assert socket_.socket.protocol.extensions == []  # nothing negotiated
+                await socket_.subscribe(TITLES)
             await wait_for_members(server, uuid.UUID(account.user_id), 3, live=True)
             await create_entry(http, account, "uncompressed")
             frames = [await raw_next(socket_) for socket_ in opened]
@@ -198,19 +196,19 @@ def test_only_uvicorns_sansio_websockets_are_written_by_feeds() -> None:
 
 
 async def test_distinct_selections_execute_apart_and_since_does_not_split_a_share(
-    server: LiveServer, http: Api, executions: Counter[str]
+    server: Server, http: Api, executions: Counter[str]
 ) -> None:
     account = await http.sign_up()
     user_id = uuid.UUID(account.user_id)
     cursor = await _cursor_of_a_first_entry(server, http, account)
     async with (
-        graphql_ws(server.ws_url, account.access_token) as one,
-        graphql_ws(server.ws_url, account.access_token) as two,
-        graphql_ws(server.ws_url, account.access_token) as three,
+        logged_in(server, account.access_token) as one,
+        logged_in(server, account.access_token) as two,
+        logged_in(server, account.access_token) as three,
     ):
-        plain = await subscribe(one, ENTRY_EVENTS)
-        resumed = await subscribe(two, ENTRY_EVENTS, {"since": cursor})
-        other = await subscribe(three, TITLES)
+        plain = await one.subscribe(ENTRY_EVENTS)
+        resumed = await two.subscribe(ENTRY_EVENTS, {"since": cursor})
+        other = await three.subscribe(TITLES)
         await wait_for_members(server, user_id, 3)
         executions.clear()
         await http.data(
@@ -226,14 +224,14 @@ async def test_distinct_selections_execute_apart_and_since_does_not_split_a_shar
     assert sorted(executions.values()) == [1, 1]
 
 
-async def test_a_share_is_per_user(server: LiveServer, http: Api, executions: Counter[str]) -> None:
+async def test_a_share_is_per_user(server: Server, http: Api, executions: Counter[str]) -> None:
     ada, bob = await http.sign_up(), await http.sign_up()
     async with (
-        graphql_ws(server.ws_url, ada.access_token) as ada_socket,
-        graphql_ws(server.ws_url, bob.access_token) as bob_socket,
+        logged_in(server, ada.access_token) as ada_socket,
+        logged_in(server, bob.access_token) as bob_socket,
     ):
-        ada_events = await subscribe(ada_socket, TITLES)
-        bob_events = await subscribe(bob_socket, TITLES)
+        ada_events = await ada_socket.subscribe(TITLES)
+        bob_events = await bob_socket.subscribe(TITLES)
         await wait_for_members(server, uuid.UUID(ada.user_id), 1)
         await wait_for_members(server, uuid.UUID(bob.user_id), 1)
         assert len(server.state.feeds) == 2
@@ -244,9 +242,9 @@ async def test_a_share_is_per_user(server: LiveServer, http: Api, executions: Co
     assert executions[TITLES] == 2
 
 
-async def _cursor_of_a_first_entry(server: LiveServer, http: Api, account: Account) -> str:
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+async def _cursor_of_a_first_entry(server: Server, http: Api, account: Account) -> str:
+    async with logged_in(server, account.access_token) as socket_:
+        replay = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         await create_entry(http, account, "first")
         return str((await replay.next())["logEntryEvents"]["cursor"])
 
@@ -327,12 +325,12 @@ async def test_items_not_marked_shared_execute_for_each_subscription() -> None:
 
 
 async def test_a_completed_operation_gets_no_frame_from_its_feed(
-    server: LiveServer, http: Api, feed_writes: list[str]
+    server: Server, http: Api, feed_writes: list[str]
 ) -> None:
     account = await http.sign_up()
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        kept = await subscribe(socket_, TITLES)
-        completed = await subscribe(socket_, TITLES)
+    async with logged_in(server, account.access_token) as socket_:
+        kept = await socket_.subscribe(TITLES)
+        completed = await socket_.subscribe(TITLES)
         user_id = uuid.UUID(account.user_id)
         await wait_for_members(server, user_id, 2, live=True)
         deliveries = {
@@ -341,7 +339,7 @@ async def test_a_completed_operation_gets_no_frame_from_its_feed(
             if member.direct is not None
         }
 
-        await socket_.send(json.dumps({"id": completed.id, "type": "complete"}))
+        await socket_.send({"id": completed.id, "type": "complete"})
         # The complete takes the operation off its feed's direct path at once, before its
         # cancelled task has run: no event after it can be written for it.
         for _ in range(250):
@@ -358,5 +356,5 @@ async def test_a_completed_operation_gets_no_frame_from_its_feed(
             "title": "after the complete"
         }
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(socket_.recv(), 0.5)
+            await asyncio.wait_for(socket_.socket.recv(), 0.5)
     assert [json.loads(text)["id"] for text in feed_writes] == [kept.id]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from tests.factories import Api
+import pytest
+
+from tests.factories import Api, entry_input
 
 CREATE = """
 mutation($input: CreateTagInput!) { createTag(input: $input) { id name category color usageCount } }
@@ -109,3 +111,19 @@ async def test_update_tag_refuses_a_name_another_tag_has(api: Api) -> None:
         UPDATE, {"id": other["id"], "input": {"name": "RUST"}}, account.access_token
     )
     assert error["extensions"] == {"code": "CONFLICT", "fields": {"name": "is already used"}}
+
+
+@pytest.mark.parametrize("names", [["İ", "i"], ["ΑΣ", "ασ"]], ids=["dotted-i", "final-sigma"])
+async def test_tag_names_equal_to_postgresql_but_not_to_python_make_one_tag(
+    api: Api, names: list[str]
+) -> None:
+    """Found by the property tests: Python's str.lower() and PostgreSQL's lower() disagree on
+    "İ" and on a final "Σ"."""
+    account = await api.sign_up()
+    body = await api.post(
+        "mutation($input: CreateLogEntryInput!) { createLogEntry(input: $input) { tags { id } } }",
+        {"input": entry_input(tags=names)},
+        account.access_token,
+    )
+    assert "errors" not in body, body["errors"]
+    assert len(body["data"]["createLogEntry"]["tags"]) == 1

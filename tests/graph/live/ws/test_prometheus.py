@@ -9,8 +9,8 @@ import httpx
 
 from db.queries.event import LOG_ENTRY
 from tests.factories import Api
-from tests.graph.test_prometheus import Samples, moved, scrape, value
-from tests.graph.ws.conftest import Server, eventually, logged_in
+from tests.graph.support import Samples, moved, scrape, value
+from tests.live import Server, eventually, logged_in
 
 ENTRY_EVENTS = "subscription { logEntryEvents { action } }"
 

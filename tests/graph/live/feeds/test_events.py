@@ -14,45 +14,29 @@ from db.engine import asyncpg_dsn
 from db.queries import event as events
 from protos.generated.englog.worker import v1 as pb
 from tests.factories import Account, Api, entry_input
-from tests.graph.subscriptions.conftest import LiveServer, graphql_ws, subscribe
-from tests.grpc.conftest import registered
-from tests.grpc.test_worker_service import next_task, request_insight, success
+from tests.graph.live.feeds.support import ENTRY_EVENTS, create_entry, numsub
+from tests.graph.tasks.support import next_task, registered, request_insight, success
+from tests.live import Server, logged_in
 
 INSIGHT_EVENTS = """
 subscription($since: String) { insightEvents(since: $since) { cursor insight { id status } } }
 """
-ENTRY_EVENTS = """
-subscription($since: String) {
-  logEntryEvents(since: $since) { cursor action entryId entry { title } }
-}
-"""
 PROGRESS = """
 subscription($id: ID!) { insightProgress(id: $id) { insightId status delta percent } }
 """
-CREATE = "mutation($input: CreateLogEntryInput!) { createLogEntry(input: $input) { id } }"
 DELETE = "mutation($id: ID!) { deleteLogEntry(id: $id) }"
-
-
-async def create_entry(http: Api, account: Account, title: str) -> str:
-    data = await http.data(CREATE, {"input": entry_input(title=title)}, account.access_token)
-    return str(data["createLogEntry"]["id"])
 
 
 def random_text(length: int) -> str:
     return secrets.token_urlsafe(length)[:length]
 
 
-async def numsub(server: LiveServer, channel: str) -> int:
-    counts = await server.state.redis.pubsub_numsub(channel)
-    return int(counts[0][1])
-
-
 async def test_insight_events_follow_an_insight_from_pending_to_completed(
-    server: LiveServer, http: Api
+    server: Server, http: Api
 ) -> None:
     account = await http.sign_up()
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        events = await subscribe(socket_, INSIGHT_EVENTS)
+    async with logged_in(server, account.access_token) as socket_:
+        events = await socket_.subscribe(INSIGHT_EVENTS)
         await asyncio.sleep(0)  # the subscription is registered before the request below
         insight_id = await _request_when_subscribed(http, account, server)
         pending = await events.next()
@@ -74,7 +58,7 @@ async def test_insight_events_follow_an_insight_from_pending_to_completed(
         assert len(set(cursors)) == 3
 
 
-async def _request_when_subscribed(http: Api, account: Account, server: LiveServer) -> str:
+async def _request_when_subscribed(http: Api, account: Account, server: Server) -> str:
     channel = f"englog:user:{account.user_id}"
     for _ in range(200):
         if await numsub(server, channel) == 1:
@@ -84,20 +68,20 @@ async def _request_when_subscribed(http: Api, account: Account, server: LiveServ
 
 
 async def test_resume_with_since_replays_missed_events_then_continues_live(
-    server: LiveServer, http: Api
+    server: Server, http: Api
 ) -> None:
     account = await http.sign_up()
     first = await create_entry(http, account, "first")
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+    async with logged_in(server, account.access_token) as socket_:
+        replay = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         event = await replay.next()
         assert event["logEntryEvents"]["entryId"] == first
         cursor = event["logEntryEvents"]["cursor"]
     # Offline: these are missed live and must come back on resume.
     second = await create_entry(http, account, "second")
     await http.data(DELETE, {"id": first}, account.access_token)
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        resumed = await subscribe(socket_, ENTRY_EVENTS, {"since": cursor})
+    async with logged_in(server, account.access_token) as socket_:
+        resumed = await socket_.subscribe(ENTRY_EVENTS, {"since": cursor})
         missed = [(await resumed.next())["logEntryEvents"] for _ in range(2)]
         assert [(e["action"], e["entryId"]) for e in missed] == [
             ("CREATED", second),
@@ -113,7 +97,7 @@ async def test_resume_with_since_replays_missed_events_then_continues_live(
 
 
 async def test_events_written_during_the_replay_arrive_once_and_in_order(
-    server: LiveServer, http: Api, database_url: str
+    server: Server, http: Api, database_url: str
 ) -> None:
     account = await http.sign_up()
     inputs = [entry_input(index, title=f"old {index}") for index in range(300)]
@@ -122,8 +106,8 @@ async def test_events_written_during_the_replay_arrive_once_and_in_order(
         {"inputs": inputs},
         account.access_token,
     )
-    async with graphql_ws(server.ws_url, account.access_token) as socket_:
-        replay = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+    async with logged_in(server, account.access_token) as socket_:
+        replay = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         # Written while the replay is being read and delivered.
         writers = asyncio.gather(*(create_entry(http, account, f"new {i}") for i in range(20)))
         received = [(await replay.next())["logEntryEvents"]["cursor"] for _ in range(320)]
@@ -139,10 +123,10 @@ async def test_events_written_during_the_replay_arrive_once_and_in_order(
     assert [int(c) for c in received] == [row["id"] for row in rows]
 
 
-async def test_a_user_receives_only_their_own_events(server: LiveServer, http: Api) -> None:
+async def test_a_user_receives_only_their_own_events(server: Server, http: Api) -> None:
     ada, bob = await http.sign_up(), await http.sign_up()
-    async with graphql_ws(server.ws_url, bob.access_token) as socket_:
-        events = await subscribe(socket_, ENTRY_EVENTS, {"since": "0"})
+    async with logged_in(server, bob.access_token) as socket_:
+        events = await socket_.subscribe(ENTRY_EVENTS, {"since": "0"})
         await create_entry(http, ada, "ada's secret")
         await request_insight(http, ada)
         mine = await create_entry(http, bob, "bob's own")
@@ -151,16 +135,16 @@ async def test_a_user_receives_only_their_own_events(server: LiveServer, http: A
 
 
 async def test_the_redis_subscription_ends_with_the_last_listener(
-    server: LiveServer, http: Api
+    server: Server, http: Api
 ) -> None:
     account = await http.sign_up()
     channel = f"englog:user:{account.user_id}"
     async with (
-        graphql_ws(server.ws_url, account.access_token) as one,
-        graphql_ws(server.ws_url, account.access_token) as two,
+        logged_in(server, account.access_token) as one,
+        logged_in(server, account.access_token) as two,
     ):
-        await subscribe(one, ENTRY_EVENTS)
-        await subscribe(two, INSIGHT_EVENTS)
+        await one.subscribe(ENTRY_EVENTS)
+        await two.subscribe(INSIGHT_EVENTS)
         for _ in range(200):
             if server.state.hub.channels == {channel}:
                 break
@@ -176,7 +160,7 @@ async def test_the_redis_subscription_ends_with_the_last_listener(
 
 
 async def test_insight_progress_gives_a_late_joiner_the_text_so_far_then_deltas(
-    server: LiveServer, http: Api
+    server: Server, http: Api
 ) -> None:
     account = await http.sign_up()
     insight_id = await request_insight(http, account)
@@ -202,8 +186,8 @@ async def test_insight_progress_gives_a_late_joiner_the_text_so_far_then_deltas(
 
         await progress("Your week ", 1, 10)
         await progress("was good", 2, 40)
-        async with graphql_ws(server.ws_url, account.access_token) as socket_:
-            late = await subscribe(socket_, PROGRESS, {"id": insight_id})
+        async with logged_in(server, account.access_token) as socket_:
+            late = await socket_.subscribe(PROGRESS, {"id": insight_id})
             assert (await late.next())["insightProgress"] == {
                 "insightId": insight_id,
                 "status": "RUNNING",
@@ -225,12 +209,12 @@ async def test_insight_progress_gives_a_late_joiner_the_text_so_far_then_deltas(
 
 
 async def test_insight_progress_of_another_users_insight_is_not_found(
-    server: LiveServer, http: Api
+    server: Server, http: Api
 ) -> None:
     ada, bob = await http.sign_up(), await http.sign_up()
     insight_id = await request_insight(http, ada)
-    async with graphql_ws(server.ws_url, bob.access_token) as socket_:
-        spy = await subscribe(socket_, PROGRESS, {"id": insight_id})
+    async with logged_in(server, bob.access_token) as socket_:
+        spy = await socket_.subscribe(PROGRESS, {"id": insight_id})
         message = await spy.message()
         assert message["type"] == "error" or (
             message["type"] == "next"
@@ -238,14 +222,14 @@ async def test_insight_progress_of_another_users_insight_is_not_found(
         ), message
 
 
-async def test_a_subscriber_that_never_reads_stays_bounded(server: LiveServer, http: Api) -> None:
+async def test_a_subscriber_that_never_reads_stays_bounded(server: Server, http: Api) -> None:
     account = await http.sign_up()
     user_id = uuid.UUID(account.user_id)
     feeds = server.state.feeds
     feeds.queue_size = 16  # this test's members: a small limit, reached quickly
     heavy = "subscription { logEntryEvents { cursor entry { title description } } }"
-    async with graphql_ws(server.ws_url, account.access_token, receive_buffer=4096) as socket_:
-        await subscribe(socket_, heavy)
+    async with logged_in(server, account.access_token, receive_buffer=4096) as socket_:
+        await socket_.subscribe(heavy)
         for _ in range(200):
             if feeds.members(user_id, "log_entry"):
                 break
@@ -268,7 +252,7 @@ async def test_a_subscriber_that_never_reads_stays_bounded(server: LiveServer, h
         # Dropped for falling behind: the socket is told why, with a code.
         codes = []
         for _ in range(7000):
-            message = json.loads(await asyncio.wait_for(socket_.recv(), 15))
+            message = json.loads(await asyncio.wait_for(socket_.socket.recv(), 15))
             errors = message.get("payload", {}).get("errors") if message["type"] == "next" else None
             if message["type"] == "error" or errors:
                 codes = [e["extensions"]["code"] for e in (errors or message["payload"])]

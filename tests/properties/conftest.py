@@ -1,0 +1,40 @@
+"""Fixtures of the property tests: a direct view of every row, the probe that checks an
+answer against it, two accounts with their objects, and a live server for subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+
+from db.engine import asyncpg_dsn
+from tests.factories import Api
+from tests.live import Server, live_server
+from tests.properties.harness import Database, Probe, World
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        yield Database(connection)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def probe(client: httpx.AsyncClient, db: Database) -> Probe:
+    return Probe(client, db)
+
+
+@pytest.fixture
+async def world(api: Api) -> World:
+    return World(api, await api.sign_up(), await api.sign_up())
+
+
+@pytest.fixture
+async def server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
+    async with live_server(database_url, redis_url) as running:
+        yield running
