@@ -17,9 +17,9 @@ import enum
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -115,3 +115,29 @@ async def remember(
 def gone(what: str) -> NotFound:
     """The answer to a replay whose objects were deleted since the first request."""
     return NotFound(what, {FIELD: "what this key created has been deleted"})
+
+
+T = TypeVar("T")
+
+
+async def replay(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    key: str | None,
+    operation: str,
+    arguments: object,
+    load: Callable[[list[uuid.UUID]], Awaitable[T | None]],
+    what: str,
+) -> T | None:
+    """What an earlier use of the key created, loaded (NOT_FOUND if deleted since), or None:
+    then the caller creates and `remember`s, in this transaction. Call it first in it."""
+    ids = await replayed_ids(
+        session, user_id=user_id, key=key, operation=operation, arguments=arguments
+    )
+    if ids is None:
+        return None
+    earlier = await load(ids)
+    if earlier is None:
+        raise gone(what)
+    return earlier

@@ -13,12 +13,11 @@ from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from db.engine import asyncpg_dsn
 from db.migrate import upgrade
 from graph.app import create_app
 from graph.context import AppState
 from graph.settings import ApiSettings
-from tests.factories import Api, drop_database, make_settings, recreate_database
+from tests.factories import Api, connect, drop_database, make_settings, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = (
@@ -101,11 +100,15 @@ def app_state(running_app: tuple[Starlette, ASGIApp]) -> AppState:
 @pytest.fixture(autouse=True)
 async def clean_database(database_url: str) -> AsyncIterator[None]:
     yield
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         await connection.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
-    finally:
-        await connection.close()
+
+
+@pytest.fixture
+async def pg(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection to the test database, for reading rows behind the API's back."""
+    async with connect(database_url) as connection:
+        yield connection
 
 
 @pytest.fixture

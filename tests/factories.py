@@ -148,6 +148,16 @@ async def _admin(server_url: str, *statements: str) -> None:
         await connection.close()
 
 
+@asynccontextmanager
+async def connect(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain asyncpg connection, to read and write rows behind the API's back."""
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
 def recreate_database(server_url: str, name: str) -> str:
     """An empty database `name` on that server (dropped first if it exists); its URL."""
     asyncio.run(

@@ -161,13 +161,16 @@ async def _create(
     errors.raise_if_any()
     wanted = [(f"{prefix(i)}projectId", item.project_id) for i, item in enumerate(items)]
     async with transaction(info.context.db, info.context.state.hub) as session:
-        replayed = await idempotency.replayed_ids(
-            session, user_id=user_id, key=key, operation=operation, arguments=arguments
+        earlier = await idempotency.replay(
+            session,
+            user_id=user_id,
+            key=key,
+            operation=operation,
+            arguments=arguments,
+            load=lambda ids: keys.load_entries_in_order(session, user_id=user_id, entry_ids=ids),
+            what="Log entry",
         )
-        if replayed is not None:
-            earlier = await keys.load_entries_in_order(session, user_id=user_id, entry_ids=replayed)
-            if earlier is None:
-                raise idempotency.gone("Log entry")
+        if earlier is not None:
             return [LogEntry.from_model(row) for row in earlier]
         owned = await projects.owned_project_ids(
             session, user_id=user_id, project_ids={p for _, p in wanted if p is not None}

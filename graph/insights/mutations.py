@@ -84,15 +84,16 @@ class InsightMutation:
         # each; a retry with a key counts too, then.
         await info.context.state.limiter.insight(info.context, user_id)  # GPU time
         async with transaction(info.context.db, info.context.state.hub) as session:
-            replayed = await idempotency.replayed_ids(
-                session, user_id=user_id, key=key, operation="requestInsight", arguments=input
+            earlier = await idempotency.replay(
+                session,
+                user_id=user_id,
+                key=key,
+                operation="requestInsight",
+                arguments=input,
+                load=lambda ids: insights.get_insight(session, user_id=user_id, insight_id=ids[0]),
+                what="Insight",
             )
-            if replayed is not None:
-                earlier = await insights.get_insight(
-                    session, user_id=user_id, insight_id=replayed[0]
-                )
-                if earlier is None:
-                    raise idempotency.gone("Insight")
+            if earlier is not None:
                 return Insight.from_model(earlier)
             user = await _requester(session, user_id)
             if request.project_ids:

@@ -63,15 +63,18 @@ class ProjectMutation:
         values = _project_values(input)
         with name_taken(index="uq_project_user_name", what="project"):
             async with info.context.db() as session, session.begin():
-                replayed = await idempotency.replayed_ids(
-                    session, user_id=user_id, key=key, operation="createProject", arguments=input
+                earlier = await idempotency.replay(
+                    session,
+                    user_id=user_id,
+                    key=key,
+                    operation="createProject",
+                    arguments=input,
+                    load=lambda ids: projects.get_project(
+                        session, user_id=user_id, project_id=ids[0]
+                    ),
+                    what="Project",
                 )
-                if replayed is not None:
-                    earlier = await projects.get_project(
-                        session, user_id=user_id, project_id=replayed[0]
-                    )
-                    if earlier is None:
-                        raise idempotency.gone("Project")
+                if earlier is not None:
                     return Project.from_model(earlier)
                 row = await projects.create_project(session, user_id=user_id, values=values)
                 await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])

@@ -44,13 +44,16 @@ class TagMutation:
         values = _tag_values(input)
         with name_taken(index="uq_tag_user_name", what="tag"):
             async with info.context.db() as session, session.begin():
-                replayed = await idempotency.replayed_ids(
-                    session, user_id=user_id, key=key, operation="createTag", arguments=input
+                earlier = await idempotency.replay(
+                    session,
+                    user_id=user_id,
+                    key=key,
+                    operation="createTag",
+                    arguments=input,
+                    load=lambda ids: tags.get_tag(session, user_id=user_id, tag_id=ids[0]),
+                    what="Tag",
                 )
-                if replayed is not None:
-                    earlier = await tags.get_tag(session, user_id=user_id, tag_id=replayed[0])
-                    if earlier is None:
-                        raise idempotency.gone("Tag")
+                if earlier is not None:
                     return Tag.from_model(earlier)
                 row = await tags.create_tag(session, user_id=user_id, values=values)
                 await idempotency.remember(session, user_id=user_id, key=key, ids=[row.id])

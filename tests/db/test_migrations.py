@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 import db.models  # noqa: F401 - registers the tables
 from db.engine import asyncpg_dsn, sqlalchemy_url
 from db.migrate import downgrade, upgrade
-from tests.factories import drop_database, recreate_database
+from tests.factories import connect, drop_database, recreate_database
 
 TABLES = {
     "user",
@@ -30,6 +30,8 @@ TABLES = {
     "schedule_run",
     "ended_session",
     "idempotency_key",
+    "running_timer",
+    "running_timer_tag",
 }
 
 
@@ -81,8 +83,7 @@ def test_migrations_match_the_table_models(empty_database: str) -> None:
 
 
 async def test_database_constraints_hold_without_the_api(database_url: str) -> None:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         user_id = await connection.fetchval(
             'INSERT INTO "user" (email, password_hash, first_name, last_name) '
             "VALUES ('a@b.io', 'x', 'A', 'B') RETURNING id"
@@ -116,5 +117,3 @@ async def test_database_constraints_hold_without_the_api(database_url: str) -> N
             user_id,
         )
         assert minutes == 90
-    finally:
-        await connection.close()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import asyncpg_dsn, create_engine, create_session_factory
+from db.engine import create_engine, create_session_factory
 from db.queue import (
     LEASE_EXPIRED,
     LeasedTask,
@@ -54,11 +54,9 @@ async def sessions(database_url: str) -> AsyncIterator[Sessions]:
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+def db(pg: asyncpg.Connection) -> asyncpg.Connection:
     """A plain connection that reads and ages rows behind the queue's back."""
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    yield connection
-    await connection.close()
+    return pg
 
 
 async def add(sessions: Sessions, kind: str = "enrich_entry", **fields: Any) -> uuid.UUID:

@@ -10,7 +10,6 @@ import asyncpg
 import httpx
 import pytest
 
-from db.engine import asyncpg_dsn
 from tests.e2e.processes import ApiProcess, Launcher
 from tests.e2e.support import Database
 from tests.factories import Api
@@ -72,9 +71,5 @@ async def http(shared_api: ApiProcess) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        yield Database(connection)
-    finally:
-        await connection.close()
+def db(pg: asyncpg.Connection) -> Database:
+    return Database(pg)

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from db.engine import asyncpg_dsn
 from graph.context import AppState
-from tests.factories import Account, Api, entry_input
+from tests.factories import Account, Api, connect, entry_input
 from tests.graph.schedules.support import make_scheduler
 from tests.live import eventually
 
@@ -49,12 +47,8 @@ KEY = "9f1c2e4a-bulk-import-2026-11-02"
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        yield connection
-    finally:
-        await connection.close()
+def db(pg: asyncpg.Connection) -> asyncpg.Connection:
+    return pg
 
 
 def bulk(count: int = 3) -> list[dict[str, Any]]:
@@ -116,15 +110,12 @@ async def test_without_a_key_a_retry_creates_again(api: Api, db: asyncpg.Connect
 
 async def waiting_on_locks(database_url: str) -> int:
     """The test database's backends waiting for a lock (asked on a connection of its own)."""
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         count: int = await connection.fetchval(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return count
-    finally:
-        await connection.close()
 
 
 async def test_two_concurrent_identical_requests_create_one_copy(

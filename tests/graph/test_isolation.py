@@ -7,16 +7,12 @@ message, same shape; a malformed id answers the same way too.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import pytest
 
-from db.engine import asyncpg_dsn
-from tests.factories import Account, Api, entry_input
+from tests.factories import Account, Api, connect, entry_input
 
 TABLES = ("user", "project", "tag", "log_entry", "log_entry_tag", "refresh_token")
 
@@ -75,15 +71,6 @@ class Owner:
 class World:
     alice: Owner
     bob: Owner
-
-
-@asynccontextmanager
-async def connect(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def snapshot(database_url: str) -> dict[str, list[str]]:

@@ -7,12 +7,10 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from db.engine import asyncpg_dsn
-from tests.factories import Account, Api
+from tests.factories import Account, Api, connect
 from tests.graph.live.ws.support import WS_SETTINGS
 from tests.live import Client, Server, eventually, live_server, ws_client
 
@@ -133,11 +131,8 @@ async def test_a_lone_surrogate_escape_is_400_and_writes_nothing(
     body = b'{"query": "' + CREATE_TAG.encode() + b'", "variables": ' + variables + b"}"
     headers = {**JSON, "Authorization": f"Bearer {account.access_token}"}
     assert_refused(await post(client, body, headers), 400, SURROGATE)
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         assert await connection.fetchval("SELECT count(*) FROM tag") == 0
-    finally:
-        await connection.close()
 
 
 async def test_an_escaped_surrogate_pair_is_an_ordinary_character(

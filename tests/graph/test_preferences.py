@@ -6,10 +6,7 @@ import json
 import uuid
 from typing import Any
 
-import asyncpg
-
-from db.engine import asyncpg_dsn
-from tests.factories import Account, Api
+from tests.factories import Account, Api, connect
 
 PREFERENCES = "{ me { timezone preferences { weeklyReport dailySummaryTime email reminderTime } } }"
 UPDATE = """
@@ -28,13 +25,10 @@ async def me(api: Api, account: Account) -> dict[str, Any]:
 
 
 async def stored(database_url: str, account: Account) -> dict[str, Any]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         raw = await connection.fetchval(
             'SELECT preferences FROM "user" WHERE id = $1', uuid.UUID(account.user_id)
         )
-    finally:
-        await connection.close()
     value: dict[str, Any] = json.loads(raw)
     return value
 

@@ -3,24 +3,18 @@ field) is refused as BAD_USER_INPUT and writes nothing (found by the property te
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from db.engine import asyncpg_dsn
 from tests.properties.harness import Database, changes
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        yield Database(connection)
-    finally:
-        await connection.close()
+def db(pg: asyncpg.Connection) -> Database:
+    return Database(pg)
 
 
 @pytest.mark.parametrize(

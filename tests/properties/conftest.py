@@ -9,19 +9,14 @@ import asyncpg
 import httpx
 import pytest
 
-from db.engine import asyncpg_dsn
 from tests.factories import Api
 from tests.live import Server, live_server
 from tests.properties.harness import Database, Probe, World
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        yield Database(connection)
-    finally:
-        await connection.close()
+def db(pg: asyncpg.Connection) -> Database:
+    return Database(pg)
 
 
 @pytest.fixture

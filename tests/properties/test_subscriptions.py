@@ -11,13 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
-from db.engine import asyncpg_dsn
 from db.queries import insight as insights
-from tests.factories import Account, Api
+from tests.factories import Account, Api, connect
 from tests.live import Client, Server, logged_in
 from tests.properties.harness import READS, World, coded, document, for_all, variables
 from tests.properties.strategies import SUBSCRIPTIONS, TOPICS, resolve
@@ -64,14 +62,11 @@ class Socket:
 
 
 async def newest_events(database_url: str, account: Account) -> dict[str, str]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         rows = await connection.fetch(
             "SELECT topic, max(id) AS id FROM event WHERE user_id = $1 GROUP BY topic",
             uuid.UUID(account.user_id),
         )
-    finally:
-        await connection.close()
     return {row["topic"]: str(row["id"]) for row in rows}
 
 

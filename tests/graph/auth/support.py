@@ -4,14 +4,10 @@ everything a user can own (to export or delete)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import asyncpg
 from jose import jwt
 
-from db.engine import asyncpg_dsn
-from tests.factories import Account, Api
+from tests.factories import Account, Api, connect
 
 PASSWORD = "correct horse battery"
 SIGN_UP = """
@@ -41,15 +37,6 @@ LOG_OUT = """
 mutation LogOut($refreshToken: String!) { logOut(refreshToken: $refreshToken) }
 """
 ME = "{ me { id email } }"
-
-
-@asynccontextmanager
-async def connect(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 def jti(token: str) -> uuid.UUID:

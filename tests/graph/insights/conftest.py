@@ -10,23 +10,17 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import asyncpg_dsn, create_engine, create_session_factory
+from db.engine import create_engine, create_session_factory
 from tests.factories import Account, Api
 from tests.graph.insights.dataset import TIMEZONE
 from tests.graph.insights.support import Database, Seeded, seed, sign_up_in
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+async def db(pg: asyncpg.Connection) -> Database:
     # JSONB as Python values, as the API stores and reads them.
-    await connection.set_type_codec(
-        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-    )
-    try:
-        yield Database(connection)
-    finally:
-        await connection.close()
+    await pg.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    return Database(pg)
 
 
 @pytest.fixture

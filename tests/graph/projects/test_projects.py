@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import asyncpg
-
-from db.engine import asyncpg_dsn
-from tests.factories import Api
+from tests.factories import Api, connect
 
 UPDATE = """
 mutation Update($id: ID!, $input: UpdateProjectInput!) {
@@ -16,11 +13,8 @@ ONE = "query One($id: ID!) { project(id: $id) { name status } }"
 
 
 async def _count(database_url: str, table: str) -> int:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         return int(await connection.fetchval(f"SELECT count(*) FROM {table}"))
-    finally:
-        await connection.close()
 
 
 async def test_create_project_returns_every_field(api: Api) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from graph.context import AppState
 from graph.schedules.runner import Scheduler
-from tests.graph.auth.support import connect
+from tests.factories import connect
 from tests.graph.schedules.support import make_scheduler
 
 

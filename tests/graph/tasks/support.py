@@ -10,11 +10,10 @@ from typing import Any
 import asyncpg
 import grpc.aio
 
-from db.engine import asyncpg_dsn
 from protos.bridge import WorkerClient
 from protos.generated.englog.worker import v1 as pb
 from protos.vocabulary import ENRICH_ENTRY, GENERATE_INSIGHT
-from tests.factories import Account, Api
+from tests.factories import Account, Api, connect
 
 REQUEST = """
 mutation($input: RequestInsightInput!) { requestInsight(input: $input) { id status } }
@@ -54,13 +53,10 @@ async def next_task(stream: grpc.aio.UnaryStreamCall[Any, Any]) -> pb.Task:
 
 
 async def fetchrow(database_url: str, query: str, *args: object) -> asyncpg.Record:
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         row = await connection.fetchrow(query, *args)
         assert row is not None
         return row
-    finally:
-        await connection.close()
 
 
 def success(task: pb.Task, content: str = "A fine week.") -> pb.ReportResultRequest:

@@ -7,13 +7,11 @@ import json
 import secrets
 import uuid
 
-import asyncpg
 import grpc.aio
 
-from db.engine import asyncpg_dsn
 from db.queries import event as events
 from protos.generated.englog.worker import v1 as pb
-from tests.factories import Account, Api, entry_input
+from tests.factories import Account, Api, connect, entry_input
 from tests.graph.live.feeds.support import ENTRY_EVENTS, create_entry, numsub
 from tests.graph.tasks.support import next_task, registered, request_insight, success
 from tests.live import Server, logged_in
@@ -112,14 +110,11 @@ async def test_events_written_during_the_replay_arrive_once_and_in_order(
         writers = asyncio.gather(*(create_entry(http, account, f"new {i}") for i in range(20)))
         received = [(await replay.next())["logEntryEvents"]["cursor"] for _ in range(320)]
         await writers
-    connection = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
+    async with connect(database_url) as connection:
         rows = await connection.fetch(
             "SELECT id FROM event WHERE user_id = $1 AND topic = 'log_entry' ORDER BY id",
             uuid.UUID(account.user_id),
         )
-    finally:
-        await connection.close()
     assert [int(c) for c in received] == [row["id"] for row in rows]
 
 

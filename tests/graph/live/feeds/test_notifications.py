@@ -11,8 +11,7 @@ import asyncpg
 import pytest
 
 from graph.schedules.runner import Scheduler
-from tests.factories import Account, Api
-from tests.graph.auth.support import connect
+from tests.factories import Account, Api, connect
 from tests.graph.live.feeds.support import numsub
 from tests.graph.schedules.support import make_scheduler, scheduled_account, utc
 from tests.live import Server, logged_in
