@@ -10,9 +10,13 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
+from core.tracing import use_provider
 from db.migrate import upgrade
 from graph.app import create_app
 from graph.context import AppState
@@ -95,6 +99,20 @@ def app_state(running_app: tuple[Starlette, ASGIApp]) -> AppState:
     """What the lifespan opened (engine, session factory, gRPC port, …)."""
     state: AppState = running_app[0].state.englog
     return state
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Every span the process ends while the test runs, in memory (the global provider swapped)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    previous = use_provider(provider)
+    try:
+        yield exporter
+    finally:
+        use_provider(previous)
+        provider.shutdown()
 
 
 @pytest.fixture(autouse=True)

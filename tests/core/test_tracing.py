@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from asgi_lifespan import LifespanManager
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from core.tracing import use_provider
 from graph.app import create_app
 from tests.factories import Api, make_settings
 from tests.fakes.ollama import FakeOllama, Script
@@ -28,19 +24,6 @@ REPLY = "You shipped the private quarterly thing."
 REQUEST = """
 mutation Request($input: RequestInsightInput!) { requestInsight(input: $input) { id } }
 """
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = use_provider(provider)
-    try:
-        yield exporter
-    finally:
-        use_provider(previous)
-        provider.shutdown()
 
 
 def named(spans: list[ReadableSpan], name: str) -> list[ReadableSpan]:

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from asgi_lifespan import LifespanManager
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.logs import JsonFormatter
-from core.tracing import use_provider
 from graph.app import create_app
 from tests.factories import Api, make_settings
 from tests.live import eventually, live_server, me_answers, ws_client
@@ -26,19 +22,6 @@ from tests.live import eventually, live_server, me_answers, ws_client
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
 PROJECTS = "query Projects { projects { name } }"
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = use_provider(provider)
-    try:
-        yield exporter
-    finally:
-        use_provider(previous)
-        provider.shutdown()
 
 
 def access_logged(app: ASGIApp, lines: list[dict[str, object]]) -> ASGIApp:
