@@ -241,3 +241,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def only_error(body: dict[str, Any]) -> dict[str, Any]:
+    """The one error of a failed response whose data is null, without its source locations."""
+    assert body["data"] is None, body
+    assert len(body["errors"]) == 1, body["errors"]
+    error = dict(body["errors"][0])
+    error.pop("locations", None)
+    return error

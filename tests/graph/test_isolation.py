@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.factories import Account, Api, connect, entry_input
+from tests.factories import Account, Api, connect, entry_input, only_error
 
 TABLES = ("user", "project", "tag", "log_entry", "log_entry_tag", "refresh_token")
 
@@ -86,15 +86,6 @@ async def snapshot(database_url: str) -> dict[str, list[str]]:
             )
             for table in TABLES
         }
-
-
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    """The one error of a failed response whose data is null, without its source locations."""
-    assert body["data"] is None, body
-    assert len(body["errors"]) == 1, body["errors"]
-    error = dict(body["errors"][0])
-    error.pop("locations", None)
-    return error
 
 
 async def make_owner(api: Api, *, project: str, tag: str, title: str, hours: float) -> Owner:

@@ -4,9 +4,11 @@ everything a user can own (to export or delete)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from jose import jwt
 
+from graph.settings import ApiSettings
 from tests.factories import Account, Api, connect
 
 PASSWORD = "correct horse battery"
@@ -118,3 +120,38 @@ async def fill_schedule(database_url: str, account: Account) -> None:
             "VALUES ($1, 'LOGGING_REMINDER', '2026-11-02', now(), now(), 'NOTIFIED')",
             uuid.UUID(account.user_id),
         )
+
+
+def sign_up_input(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "email": "grace@example.com",
+        "password": PASSWORD,
+        "firstName": "Grace",
+        "lastName": "Hopper",
+        "timezone": "America/New_York",
+    }
+    values.update(overrides)
+    return values
+
+
+def claims(token: str, settings: ApiSettings) -> dict[str, Any]:
+    decoded: dict[str, Any] = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"])
+    return decoded
+
+
+async def refresh_rows(database_url: str, user_id: str) -> dict[uuid.UUID, dict[str, Any]]:
+    async with connect(database_url) as connection:
+        rows = await connection.fetch(
+            "SELECT jti, family_id, user_id, revoked_at, replaced_by FROM refresh_token"
+            " WHERE user_id = $1",
+            uuid.UUID(user_id),
+        )
+    return {row["jti"]: dict(row) for row in rows}
+
+
+async def row_counts(database_url: str) -> dict[str, int]:
+    async with connect(database_url) as connection:
+        return {
+            "user": await connection.fetchval('SELECT count(*) FROM "user"'),
+            "refresh_token": await connection.fetchval("SELECT count(*) FROM refresh_token"),
+        }

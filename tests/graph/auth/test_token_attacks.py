@@ -12,7 +12,7 @@ from jose import jwt
 
 from graph.auth.tokens import TokenService
 from graph.settings import ApiSettings
-from tests.factories import Account, Api, access_claims, b64url_json
+from tests.factories import Account, Api, access_claims, b64url_json, only_error
 
 ME = "{ me { id email } }"
 
@@ -44,15 +44,6 @@ async def me_with_header(client: httpx.AsyncClient, authorization: str | None) -
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def only_error(body: dict[str, Any]) -> dict[str, Any]:
-    """The one error of a failed response whose data is null, without its source locations."""
-    assert body["data"] is None, body
-    assert len(body["errors"]) == 1, body["errors"]
-    error = dict(body["errors"][0])
-    error.pop("locations", None)
-    return error
 
 
 async def test_a_valid_access_token_is_accepted(api: Api, client: httpx.AsyncClient) -> None:
