@@ -60,10 +60,14 @@ class Server:
 
 
 @asynccontextmanager
-async def serve(app: Starlette, *, deflate: bool = True) -> AsyncIterator[int]:
+async def serve(
+    app: Starlette, *, deflate: bool = True, keepalive: bool = True
+) -> AsyncIterator[int]:
     """Serves `app` (lifespan on) on a free loopback port, in this event loop; the port.
     `deflate`: permessage-deflate offered (uvicorn's default; `englog api` follows
-    ENGLOG_WS_PER_MESSAGE_DEFLATE)."""
+    ENGLOG_WS_PER_MESSAGE_DEFLATE). `keepalive`: uvicorn's websocket pings (20 s, closing
+    after 20 s more without a pong), as `englog api` serves; off for a test whose socket
+    deliberately reads nothing for longer than that."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -72,6 +76,7 @@ async def serve(app: Starlette, *, deflate: bool = True) -> AsyncIterator[int]:
         log_config=None,  # the test process's logging stays as pytest set it
         ws=WS_PROTOCOL,  # as `englog api` serves: the protocol the fast path writes into
         ws_per_message_deflate=deflate,
+        **({} if keepalive else {"ws_ping_interval": None}),
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -88,7 +93,7 @@ async def serve(app: Starlette, *, deflate: bool = True) -> AsyncIterator[int]:
 
 @asynccontextmanager
 async def live_server(
-    database_url: str, redis_url: str, **overrides: object
+    database_url: str, redis_url: str, *, keepalive: bool = True, **overrides: object
 ) -> AsyncIterator[Server]:
     """The API (the tests' settings, with `overrides`) on a real uvicorn. Unlike `englog api`
     by default, it offers permessage-deflate unless `ws_per_message_deflate=False`: what a
@@ -97,7 +102,8 @@ async def live_server(
         database_url, redis_url, **{"ws_per_message_deflate": True, **overrides}
     )
     application = create_app(settings)
-    async with serve(application, deflate=settings.ws_per_message_deflate) as port:
+    deflate = settings.ws_per_message_deflate
+    async with serve(application, deflate=deflate, keepalive=keepalive) as port:
         yield Server(port, application.state.englog, application)
 
 
