@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from graphlib import TopologicalSorter
 from pathlib import Path
 
 import asyncpg
@@ -24,21 +25,6 @@ from graph.settings import ApiSettings
 from tests.factories import Api, connect, drop_database, make_settings, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = (
-    "idempotency_key",
-    "log_entry_tag",
-    "log_entry",
-    "tag",
-    "project",
-    "refresh_token",
-    "insight",
-    "task",
-    "event",
-    "notification",
-    "schedule_run",
-    "ended_session",
-    '"user"',
-)
 
 
 @pytest.fixture(scope="session")
@@ -116,10 +102,36 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 @pytest.fixture(autouse=True)
-async def clean_database(database_url: str) -> AsyncIterator[None]:
+async def clean_database(database_url: str, emptying: str) -> AsyncIterator[None]:
     yield
     async with connect(database_url) as connection:
-        await connection.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
+        await connection.execute(emptying)
+
+
+@pytest.fixture(scope="session")
+async def emptying(database_url: str) -> str:
+    """One DELETE per table of the schema, children before parents. Not TRUNCATE: on tables
+    this small a DELETE takes well under a millisecond where TRUNCATE, which makes new files
+    for every table, takes about 100 ms, and this runs after every test. Read from the
+    schema, so a table a migration adds is emptied too."""
+    async with connect(database_url) as connection:
+        tables = await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'alembic_version'"
+        )
+        references = await connection.fetch(
+            "SELECT conrelid::regclass::text AS child, confrelid::regclass::text AS parent"
+            " FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid"
+        )
+    # A parent's rows go after its children's (graphlib yields a node after its predecessors).
+    order = TopologicalSorter({f'"{row["tablename"]}"': set() for row in tables})
+    for row in references:
+        order.add(_quoted(row["parent"]), _quoted(row["child"]))
+    return "".join(f"DELETE FROM {table};" for table in order.static_order())
+
+
+def _quoted(name: str) -> str:
+    return name if name.startswith('"') else f'"{name}"'
 
 
 @pytest.fixture

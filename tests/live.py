@@ -76,7 +76,7 @@ async def serve(
         log_config=None,  # the test process's logging stays as pytest set it
         ws=WS_PROTOCOL,  # as `englog api` serves: the protocol the fast path writes into
         ws_per_message_deflate=deflate,
-        **({} if keepalive else {"ws_ping_interval": None}),
+        ws_ping_interval=20.0 if keepalive else None,  # uvicorn's default, or none
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -93,7 +93,7 @@ async def serve(
 
 @asynccontextmanager
 async def live_server(
-    database_url: str, redis_url: str, *, keepalive: bool = True, **overrides: object
+    database_url: str, redis_url: str, **overrides: object
 ) -> AsyncIterator[Server]:
     """The API (the tests' settings, with `overrides`) on a real uvicorn. Unlike `englog api`
     by default, it offers permessage-deflate unless `ws_per_message_deflate=False`: what a
@@ -102,8 +102,7 @@ async def live_server(
         database_url, redis_url, **{"ws_per_message_deflate": True, **overrides}
     )
     application = create_app(settings)
-    deflate = settings.ws_per_message_deflate
-    async with serve(application, deflate=deflate, keepalive=keepalive) as port:
+    async with serve(application, deflate=settings.ws_per_message_deflate) as port:
         yield Server(port, application.state.englog, application)
 
 

@@ -11,8 +11,8 @@ import httpx
 
 from graph.auth.account import MAX_QUERY_ROWS, open_export
 from graph.context import AppState
-from tests.factories import Account, Api, make_settings, serve
-from tests.graph.auth.support import EXPORT, LOG_OUT, connect, fill, fill_schedule, rows_of
+from tests.factories import Account, Api, connect, make_settings, serve
+from tests.graph.auth.support import EXPORT, LOG_OUT, fill, fill_schedule, rows_of
 
 TASK_KEYS = {
     "id",

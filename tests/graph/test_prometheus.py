@@ -24,7 +24,7 @@ async def test_graphql_traffic_moves_the_request_and_operation_metrics(
     await api.data(ME, token=account.access_token)
     await api.error(ME)
     await api.error("query Broken { me { nope } }")
-    await client.get("/nowhere")
+    await client.get("/nowhere.js")  # a missing file: a path without one is the web app's
     after = await scrape(client)
 
     assert (

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from graph.settings import ApiSettings
-from tests.factories import Api, make_settings, serve
+from tests.factories import Api, connect, make_settings, serve
 from tests.graph.auth.support import (
     DELETE_ACCOUNT,
     EXPORT,
@@ -16,7 +16,6 @@ from tests.graph.auth.support import (
     ME,
     PASSWORD,
     REFRESH,
-    connect,
     fill,
     fill_schedule,
     jti,

@@ -11,11 +11,12 @@ import grpc.aio
 import httpx
 
 from db.queries import event as events
+from graph.app import create_app
 from protos.generated.englog.worker import v1 as pb
-from tests.factories import Account, Api, connect, entry_input
+from tests.factories import Account, Api, connect, entry_input, make_settings
 from tests.graph.live.feeds.support import ENTRY_EVENTS, create_entry, numsub
 from tests.graph.tasks.support import next_task, registered, request_insight, success
-from tests.live import Server, live_server, logged_in
+from tests.live import Server, logged_in, serve
 
 INSIGHT_EVENTS = """
 subscription($since: String) { insightEvents(since: $since) { cursor insight { id status } } }
@@ -223,11 +224,12 @@ async def test_a_subscriber_that_never_reads_stays_bounded(
 ) -> None:
     # Without uvicorn's keep-alive: the socket reads nothing while 6,000 entries are written,
     # which on a loaded machine takes longer than the 40 s its unanswered pings allow.
+    app = create_app(make_settings(database_url, redis_url, ws_per_message_deflate=True))
     async with (
-        live_server(database_url, redis_url, keepalive=False) as server,
-        httpx.AsyncClient(base_url=server.http_url) as client,
+        serve(app, keepalive=False) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
     ):
-        await _never_reads(server, Api(client))
+        await _never_reads(Server(port, app.state.englog, app), Api(client))
 
 
 async def _never_reads(server: Server, http: Api) -> None:
