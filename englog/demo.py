@@ -1,16 +1,30 @@
-"""`englog dev --demo`: a demo account with a week of plausible entries, created once."""
+"""`englog dev --demo`: a demo account with a week of plausible entries, its weekly report and
+the last day's summary (by the built-in summariser), created once."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from db import queue
 from db.engine import create_engine, create_session_factory
+from db.models import Task
+from db.models.enums import InsightKind, TaskStatus
 from db.queries import log_entry as entries
 from db.queries import project as projects
 from db.queries import user as users
+from db.queries.insight import InsightRequest
 from graph.auth.passwords import Passwords
+from graph.insights.task import InsightTask, Requester, create_insight
+from graph.tasks.results import check_success
+from worker.jobs import InsightJob, Result
+from worker.runner import from_message, success_of
+from worker.tasks.insight import run_insight
 
 DEMO_EMAIL = "demo@englog.dev"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - a published demo login, development only
@@ -26,6 +40,52 @@ _WORK = [
     ("Rotated TLS certificates", "OPS", "MEDIUM", "COMPANY", ["ops", "security"]),
     ("Expense reports", "ADMIN", "LOW", "PERSONAL", []),
 ]
+
+
+async def _ignore_progress(delta: str, percent: int) -> None:
+    return None
+
+
+async def _builtin_insight(
+    session: AsyncSession, *, user: Requester, request: InsightRequest
+) -> None:
+    """A COMPLETED insight written by the built-in summariser, along the path a requested one
+    takes: create_insight computes its figures and queues its task; the task's job crosses
+    the wire conversion into the worker's insight task, with no model; its result meets the
+    checks and the hooks a worker's report meets. Then its task is done (no worker runs it)."""
+    insight = await create_insight(session, user=user, request=request)
+    assert insight.task_id is not None
+    task = await queue.get_task(session, task_id=insight.task_id)
+    assert task is not None
+    kind = InsightTask()
+    job = from_message(kind.job_message(task.payload)["insight"], InsightJob)
+    generation = await run_insight(job, llm=None, progress=_ignore_progress)
+    result = Result(content=generation.content, model=generation.model, stats=generation.stats)
+    await kind.on_leased(session, payload=task.payload)
+    await kind.on_success(session, payload=task.payload, result=check_success(success_of(result)))
+    # Done here, in the seed's transaction: no worker is to write it again (queue.complete
+    # needs a worker's lease, which this task never had).
+    await session.execute(
+        sa.update(Task)
+        .where(col(Task.id) == task.id)
+        .values(status=TaskStatus.SUCCEEDED, updated_at=sa.func.now())
+    )
+
+
+async def _seed_insights(session: AsyncSession, *, user: Requester, last_day: date) -> None:
+    """The seeded week's report, and the summary of its last full day (yesterday: today's
+    entries may still be ahead)."""
+    week = InsightRequest(
+        kind=InsightKind.WEEKLY_REPORT.value,
+        period_start=last_day - timedelta(days=6),
+        period_end=last_day,
+    )
+    yesterday = last_day - timedelta(days=1)
+    day = InsightRequest(
+        kind=InsightKind.DAILY_SUMMARY.value, period_start=yesterday, period_end=yesterday
+    )
+    for request in (week, day):
+        await _builtin_insight(session, user=user, request=request)
 
 
 async def _seed(database_url: str) -> bool:
@@ -73,6 +133,10 @@ async def _seed(database_url: str) -> bool:
                     )
                     start += timedelta(minutes=minutes + 15)
             await entries.create_entries(session, user_id=user.id, items=items)
+            requester = Requester(
+                user_id=user.id, timezone=user.timezone, first_name=user.first_name
+            )
+            await _seed_insights(session, user=requester, last_day=today.date())
             return True
     finally:
         await engine.dispose()

@@ -14,6 +14,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -26,6 +27,7 @@ from strawberry.subscriptions import (
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from graph.auth import csrf
 from graph.context import AppState, Context, app_state
 from graph.errors import GRAPHQL_VALIDATION_FAILED, RATE_LIMITED, SERVICE_UNAVAILABLE, TIMEOUT
 from graph.live import http_streams, ws
@@ -116,6 +118,14 @@ class GraphQLView(GraphQL[Context, None]):
             if name in self.protocols
         )
         self.streams = http_streams.HttpStreams()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Before anything runs: a request with the refresh cookie that a foreign page could
+        # have sent is refused (graph/auth/csrf.py).
+        if scope["type"] == "http" and (refused := csrf.refusal(Request(scope))) is not None:
+            await refused(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     async def execute_operation(
         self,

@@ -36,11 +36,14 @@ from graph.prometheus import OperationMetrics
 from graph.query_limits import QueryLimits
 from graph.tags.mutations import TagMutation
 from graph.tags.queries import TagQuery
+from graph.timer.mutations import TimerMutation
+from graph.timer.queries import TimerQuery
+from graph.timer.subscriptions import TimerSubscription
 from graph.tracing import GraphQLTracing
 
 
 @strawberry.type(description="Read the signed-in user's data.")
-class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery, InsightQuery, MetricsQuery):
+class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery, InsightQuery, MetricsQuery, TimerQuery):
     pass
 
 
@@ -52,6 +55,7 @@ class Mutation(
     EntryMutation,
     InsightMutation,
     NotificationMutation,
+    TimerMutation,
 ):
     pass
 
@@ -59,7 +63,9 @@ class Mutation(
 @strawberry.type(
     description="Live, resumable streams of the signed-in user's changes (websockets)."
 )
-class Subscription(InsightSubscription, EntrySubscription, NotificationSubscription):
+class Subscription(
+    InsightSubscription, EntrySubscription, NotificationSubscription, TimerSubscription
+):
     pass
 
 

@@ -8,6 +8,7 @@ from db.models.log_entry import LogEntry, LogEntryTag
 from db.models.notification import Notification, ScheduleRun
 from db.models.project import Project
 from db.models.refresh_token import RefreshToken
+from db.models.running_timer import RunningTimer, RunningTimerTag
 from db.models.tag import Tag
 from db.models.task import Task
 from db.models.user import User
@@ -22,6 +23,8 @@ __all__ = [
     "Notification",
     "Project",
     "RefreshToken",
+    "RunningTimer",
+    "RunningTimerTag",
     "ScheduleRun",
     "Tag",
     "Task",

@@ -22,7 +22,8 @@ class Event(SQLModel, table=True):
         sa.Index("ix_event_user_topic_id", "user_id", "topic", "id"),
         sa.Index("ix_event_created_at", "created_at"),
         sa.CheckConstraint(
-            "topic IN ('insight', 'log_entry', 'notification')", name="ck_event_topic"
+            "topic IN ('insight', 'log_entry', 'notification', 'running_timer')",
+            name="ck_event_topic",
         ),
     )
 

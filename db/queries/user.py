@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -60,6 +61,9 @@ async def record_refresh_token(
     user_id: uuid.UUID,
     expires_at: datetime,
     created_at: datetime,
+    device: str | None = None,
+    signed_in_at: datetime | None = None,
+    last_used_at: datetime | None = None,
 ) -> None:
     await session.execute(
         sa.insert(RefreshToken).values(
@@ -68,6 +72,9 @@ async def record_refresh_token(
             user_id=user_id,
             expires_at=expires_at,
             created_at=created_at,
+            device=device,
+            signed_in_at=signed_in_at or created_at,
+            last_used_at=last_used_at,
         )
     )
 
@@ -117,6 +124,19 @@ async def set_password_hash(
         .where(col(User.id) == user_id)
         .values(password_hash=password_hash, updated_at=sa.func.now())
     )
+
+
+async def update_profile(
+    session: AsyncSession, *, user_id: uuid.UUID, changes: Mapping[str, str]
+) -> User:
+    """Sets these columns (first_name, last_name, timezone, email) of the account."""
+    statement = (
+        sa.update(User)
+        .where(col(User.id) == user_id)
+        .values(**changes, updated_at=sa.func.now())
+        .returning(User)
+    )
+    return (await session.scalars(statement.execution_options(populate_existing=True))).one()
 
 
 async def lock_user(session: AsyncSession, *, user_id: uuid.UUID) -> User | None:

@@ -6,14 +6,17 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.models import User
 from db.queries import export
 from db.queries import user as users
 from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
+from graph.auth.service import email_taken
 from graph.errors import LIMIT_EXCEEDED, AppError, BadUserInput, Unauthenticated
 
 WRONG_PASSWORD = "is not this account's password"  # noqa: S105 - a message, not a secret
@@ -54,6 +57,43 @@ async def change_password(
         )
     await denylist.revoke(ended)  # committed: their access tokens die too
     return len(ended)
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """Checked values of updateProfile; None: left as it is."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    timezone: str | None = None
+    email: str | None = None
+
+    def columns(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+
+async def update_profile(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    passwords: Passwords,
+    user_id: uuid.UUID,
+    changes: ProfileChanges,
+    current_password: str | None,
+) -> User:
+    """Applies the changes in one transaction, under the account's row lock. A new e-mail
+    (one that is not the account's already) needs the password: BAD_USER_INPUT on
+    `currentPassword` without it or with a wrong one, CONFLICT on `email` when another
+    account has it."""
+    with email_taken():
+        async with db() as session, session.begin():
+            user = await users.lock_user(session, user_id=user_id)
+            if user is None:
+                raise Unauthenticated(NO_ACCOUNT)
+            if changes.email is not None and changes.email != user.email.lower():
+                if current_password is None:
+                    raise BadUserInput({"currentPassword": "is required to change the e-mail"})
+                await _confirm(session, passwords, user_id, current_password, "currentPassword")
+            return await users.update_profile(session, user_id=user_id, changes=changes.columns())
 
 
 async def delete_account(

@@ -4,8 +4,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from db.queries import user as users
-from graph.auth import account
-from graph.auth.types import User
+from graph.auth import account, sessions
+from graph.auth.types import Session, User
 from graph.context import Info
 from graph.errors import Unauthenticated
 
@@ -37,3 +37,14 @@ class AuthQuery:
         await info.context.state.limiter.export(user_id, info.context)
         data = await account.export_account(info.context.db, user_id=user_id)
         return JSON(data)
+
+    @strawberry.field(
+        description="The signed-in user's sessions (logins not yet ended or expired): this "
+        f"one first, then the most recently used; at most {sessions.MAX_LISTED}."
+    )
+    async def sessions(self, info: Info) -> list[Session]:
+        context = info.context
+        user_id = context.user_id()
+        current = sessions.current_family(context)
+        rows = await sessions.list_sessions(context.db, user_id=user_id, current=current)
+        return [Session.from_row(row, current=row.family_id == current) for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,10 +25,25 @@ class Session:
     user: User
 
 
+def email_taken() -> AbstractContextManager[None]:
+    """The account e-mail's unique index: a taken one is CONFLICT on `email`."""
+    return unique_conflict(
+        index="uq_user_email_lower",
+        message="An account with this e-mail already exists",
+        fields={"email": "is already registered"},
+    )
+
+
 async def _open_session(
-    session: AsyncSession, *, tokens: TokenService, user: User, family_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    tokens: TokenService,
+    user: User,
+    device: str | None,
+    rotated: RefreshToken | None = None,
 ) -> tuple[Session, uuid.UUID]:
-    family_id = family_id or uuid.uuid4()
+    """A new pair: of a new session (a new family), or the one after `rotated`."""
+    family_id = rotated.family_id if rotated else uuid.uuid4()
     now = datetime.now(UTC)
     access, refresh = tokens.issue_pair(user.id, family_id, jti=uuid.uuid4(), now=now)
     claims = refresh.claims
@@ -38,6 +54,9 @@ async def _open_session(
         user_id=user.id,
         expires_at=claims.expires_at,
         created_at=now,
+        device=device,
+        signed_in_at=(rotated.signed_in_at or rotated.created_at) if rotated else now,
+        last_used_at=now if rotated else None,
     )
     expires_in = int(tokens.access_ttl.total_seconds())
     return Session(access.token, refresh.token, expires_in, user), claims.jti
@@ -61,13 +80,10 @@ async def sign_up(
     first_name: str,
     last_name: str,
     timezone: str,
+    device: str | None = None,
 ) -> Session:
     password_hash = await passwords.hash(password)
-    with unique_conflict(
-        index="uq_user_email_lower",
-        message="An account with this e-mail already exists",
-        fields={"email": "is already registered"},
-    ):
+    with email_taken():
         async with db() as session, session.begin():
             user = await users.create_user(
                 session,
@@ -77,7 +93,7 @@ async def sign_up(
                 last_name=last_name,
                 timezone=timezone,
             )
-            result, _ = await _open_session(session, tokens=tokens, user=user)
+            result, _ = await _open_session(session, tokens=tokens, user=user, device=device)
             return result
 
 
@@ -88,6 +104,7 @@ async def log_in(
     passwords: Passwords,
     email: str,
     password: str,
+    device: str | None = None,
 ) -> Session:
     async with db() as session:
         user = await users.get_user_by_email(session, email=email.strip())
@@ -97,7 +114,7 @@ async def log_in(
         raise Unauthenticated("Wrong e-mail or password")
     async with db() as session, session.begin():
         await users.touch_last_login(session, user_id=user.id)
-        result, _ = await _open_session(session, tokens=tokens, user=user)
+        result, _ = await _open_session(session, tokens=tokens, user=user, device=device)
         return result
 
 
@@ -135,7 +152,7 @@ async def rotate_refresh_token(
             refusal = "Session ended"
         else:
             result, new_jti = await _open_session(
-                session, tokens=tokens, user=user, family_id=record.family_id
+                session, tokens=tokens, user=user, device=record.device, rotated=record
             )
             await users.mark_replaced(session, jti=record.jti, replaced_by=new_jti)
             return result

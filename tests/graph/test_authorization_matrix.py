@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from graphql import get_introspection_query
+from jose import jwt
 
 from tests.factories import Account, Api, entry_input
 from tests.live import Server, live_server, logged_in
@@ -84,6 +85,18 @@ CALLS: dict[str, Call] = {
     ),
     "Mutation.retryInsight": Call(
         "mutation($id: ID!) { retryInsight(id: $id) { id } }", lambda i: {"id": i["Insight"]}
+    ),
+    "Mutation.endSession": Call(
+        "mutation($id: ID!) { endSession(id: $id) }", lambda i: {"id": i["Session"]}
+    ),
+    "Mutation.startTimer": Call(
+        'mutation($p: ID, $t: [ID!]) { startTimer(input: {title: "Mine", projectId: $p, '
+        "tagIds: $t}) { id } }",
+        lambda i: {"p": i["Project"], "t": [i["Tag"]]},
+    ),
+    "Mutation.updateTimer": Call(
+        "mutation($p: ID) { updateTimer(input: {projectId: $p}) { id } }",
+        lambda i: {"p": i["Project"]},
     ),
     # Subscription (over the websocket)
     "Subscription.insightProgress": Call(
@@ -155,6 +168,7 @@ async def _victim(api: Api, victim: Account) -> Ids:
         "LogEntry": entry["id"],
         "Tag": tags["tags"][0]["id"],
         "Insight": insight["requestInsight"]["id"],
+        "Session": jwt.get_unverified_claims(token)["fam"],
     }
 
 

@@ -66,6 +66,8 @@ KEYS = {
     "event": ("id",),
     "notification": ("id",),
     "schedule_run": ("user_id", "job", "period"),
+    "running_timer": ("id",),
+    "running_timer_tag": ("timer_id", "tag_id"),
 }
 Snapshot = dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]
 

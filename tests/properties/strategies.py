@@ -312,16 +312,18 @@ QUERIES = {
     "productivityMetrics": Read("{ totalMinutes }", {"from": INSTANTS, "to": INSTANTS}),
 }
 # The queries without arguments: nothing to generate.
-NO_ARGUMENTS = {"me", "exportMyData", "projects", "tags"}
+NO_ARGUMENTS = {"me", "exportMyData", "projects", "tags", "sessions", "runningTimer"}
 
 SUBSCRIPTIONS = {
     "insightEvents": Read("{ cursor }", {"since": SINCES}),
     "logEntryEvents": Read("{ cursor }", {"since": SINCES}),
     "notifications": Read("{ cursor }", {"since": SINCES}),
+    "timerEvents": Read("{ cursor }", {"since": SINCES}),
     "insightProgress": Read("{ insightId }", {"id": IDS}, "insight"),
 }
 TOPICS = {
     "insightEvents": "insight",
     "logEntryEvents": "log_entry",
     "notifications": "notification",
+    "timerEvents": "running_timer",
 }

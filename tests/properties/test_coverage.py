@@ -29,6 +29,13 @@ COVERED = {
     "requestInsight",
     "retryInsight",
     "updatePreferences",
+    "updateProfile",
+    "endSession",
+    "endOtherSessions",
+    "startTimer",
+    "updateTimer",
+    "stopTimer",
+    "discardTimer",
 }
 
 
