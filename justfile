@@ -22,11 +22,12 @@ fmt:
     uv run ruff format .
     uv run ruff check --fix .
 
-# Regenerate committed generated files (schema.graphql, the gRPC messages, GraphiQL's vendored assets: npm).
+# Regenerate committed generated files (schema.graphql, the gRPC messages, GraphiQL's and the web app's vendored assets: npm).
 gen:
     uv run englog export-schema > schema.graphql
     uv run python -m protos.generate
     uv run python -m graph.static.refresh
+    uv run python -m englog.vendor_web
 
 # Apply migrations to ENGLOG_DATABASE_URL.
 migrate *ARGS:

@@ -243,7 +243,8 @@ def _run_dev(
         worker_env = _dev_worker_env(data_dir)
         supervisor = WorkerSupervisor(lambda: _start_dev_worker(worker_env))
         banner = (
-            f"\nEngLog is up. GraphiQL: {base}/graphql\n"
+            f"\nEngLog is up. Web app: {base}/\n"
+            f"GraphiQL: {base}/graphql\n"
             f"Prometheus metrics: {base}/metrics\n"
             f"Traces: {_where_traces_go()}\n"
             "(Ctrl-C stops everything)\n"

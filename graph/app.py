@@ -49,6 +49,7 @@ from graph.settings import ApiSettings
 from graph.tasks.server import serve_worker_protocol
 from graph.tasks.sweeper import requeue_expired_leases
 from graph.tracing import ServerSpans
+from graph.web import web_mount
 
 logger = logging.getLogger("englog.api")
 PROBE_TIMEOUT = 2.0
@@ -265,6 +266,8 @@ def create_app(settings: ApiSettings) -> Starlette:
     ]
     if settings.graphiql_enabled:  # GraphiQL's page loads its scripts and styles from here
         routes.append(Mount(static.ASSETS_URL, StaticFiles(directory=static.ASSETS)))
+    if settings.web:  # last: every route above wins over the app's own paths
+        routes.append(web_mount())
     middleware = [
         Middleware(RequestMetrics, metrics=metrics),
         Middleware(SecurityHeaders, production=settings.production),

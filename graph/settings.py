@@ -101,6 +101,7 @@ class ApiSettings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     introspection: bool | None = None  # None: on in development, off in production
     graphiql: bool | None = None
+    web: bool = True  # the web app at / (graph/web.py); off: / answers 404
     # Browser origins whose pages may open the /graphql websocket: a JSON list or
     # comma-separated. Empty: any origin in development, none (but same-origin) in production.
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
