@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
@@ -26,24 +27,28 @@ query Page($first: Int!) {
 FROM = re.compile(r"\bFROM\s+(\w+)")
 TAG_POOL = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta"]
 PROJECTS = ["Apollo", "Gemini", "Mercury", "Artemis"]
-BACKGROUND = re.compile(r"\s*(UPDATE|WITH)\b.*\btask\b", re.DOTALL | re.IGNORECASE)
+# The statements of the request being counted, and no other: a context variable, which the
+# request's tasks (DataLoaders') and SQLAlchemy's greenlets inherit, and the app's background
+# tasks (the lease sweeper, the denylist's re-sync), started before it was set, do not.
+_COUNTED: ContextVar[list[str] | None] = ContextVar("counted", default=None)
+
+
+def _record(*args: Any) -> None:
+    counted = _COUNTED.get()
+    if counted is not None:
+        counted.append(args[2])  # (conn, cursor, statement, parameters, context, executemany)
 
 
 @contextmanager
 def counting_statements() -> Iterator[list[str]]:
     statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statement = args[2]  # (conn, cursor, statement, parameters, context, executemany)
-        # The app's lease sweeper (graph/app.py) runs now and then, in its own task: not ours.
-        if not BACKGROUND.match(statement):
-            statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
+    token = _COUNTED.set(statements)
+    event.listen(Engine, "before_cursor_execute", _record)
     try:
         yield statements
     finally:
-        event.remove(Engine, "before_cursor_execute", record)
+        event.remove(Engine, "before_cursor_execute", _record)
+        _COUNTED.reset(token)
 
 
 @pytest.fixture

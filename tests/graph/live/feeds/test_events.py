@@ -227,7 +227,7 @@ async def test_a_subscriber_that_never_reads_stays_bounded(
     app = create_app(make_settings(database_url, redis_url, ws_per_message_deflate=True))
     async with (
         serve(app, keepalive=False) as port,
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60.0) as client,
     ):
         await _never_reads(Server(port, app.state.englog, app), Api(client))
 
