@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { h, replace } from "./dom.js";
 import * as live from "./live.js";
 import * as router from "./router.js";
+import * as notifications from "./widgets/notifications.js";
 
 const HOME = "/today";
 const SIGN_IN = "/signin";
@@ -41,6 +42,7 @@ function renderAccount(user) {
     return;
   }
   replace(nav, ...SCREENS.map(([path, label]) => h("a", { href: path }, label)));
+  markCurrent(location.pathname); // the menu was rebuilt: the current page keeps its mark
   const message = h("p", { class: "account-error", role: "alert", hidden: true });
   async function signOut(everywhere) {
     message.hidden = true;
@@ -89,6 +91,7 @@ api.onSession((user) => {
   const now = user !== null;
   const ended = signedIn === true && !now;
   signedIn = now;
+  notifications.follow(now); // reminders as toasts on every screen while signed in
   if (ended) {
     live.close();
     router.refresh(); // the guard sends the signed-out user to the sign-in page
