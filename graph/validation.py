@@ -8,7 +8,7 @@ import zoneinfo
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -97,6 +97,28 @@ def text(
         errors.add(field, "must not contain control characters")
         return None
     return stripped or None
+
+
+def set_required_text(
+    errors: FieldErrors, values: dict[str, Any], field: str, value: str | None, *, max_len: int
+) -> None:
+    """A partial update's short text that cannot be cleared (a name, a title): when given,
+    checked into values[field]; null is refused."""
+    if not given(value):
+        return
+    if value is None:
+        errors.add(field, "must not be null")
+    else:
+        values[field] = text(errors, field, value, max_len=max_len)
+
+
+def set_description(errors: FieldErrors, values: dict[str, Any], value: str | None) -> None:
+    """A partial update's optional multi-line description: when given, checked into
+    values["description"]; null clears it."""
+    if given(value):
+        values["description"] = text(
+            errors, "description", value, max_len=MAX_DESCRIPTION, required=False, multiline=True
+        )
 
 
 def aware(errors: FieldErrors, field: str, value: datetime | None) -> datetime | None:

@@ -194,17 +194,8 @@ def _update_values(data: UpdateLogEntryInput) -> tuple[dict[str, Any], list[str]
             return False
         return True
 
-    if check.given(data.title) and not_null("title", data.title):
-        values["title"] = check.text(errors, "title", data.title, max_len=check.MAX_TITLE)
-    if check.given(data.description):
-        values["description"] = check.text(
-            errors,
-            "description",
-            data.description,
-            max_len=check.MAX_DESCRIPTION,
-            required=False,
-            multiline=True,
-        )
+    check.set_required_text(errors, values, "title", data.title, max_len=check.MAX_TITLE)
+    check.set_description(errors, values, data.description)
     if check.given(data.type) and not_null("type", data.type):
         assert data.type is not None
         values["type"] = data.type.value

@@ -17,20 +17,8 @@ def _project_values(data: CreateProjectInput | UpdateProjectInput) -> dict[str, 
     errors = FieldErrors()
     values: dict[str, Any] = {}
 
-    if check.given(data.name):
-        if data.name is None:
-            errors.add("name", "must not be null")
-        else:
-            values["name"] = check.text(errors, "name", data.name, max_len=check.MAX_TITLE)
-    if check.given(data.description):
-        values["description"] = check.text(
-            errors,
-            "description",
-            data.description,
-            max_len=check.MAX_DESCRIPTION,
-            required=False,
-            multiline=True,
-        )
+    check.set_required_text(errors, values, "name", data.name, max_len=check.MAX_TITLE)
+    check.set_description(errors, values, data.description)
     if check.given(data.status):
         if data.status is None:
             errors.add("status", "must not be null")

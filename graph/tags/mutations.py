@@ -15,11 +15,7 @@ from graph.tags.types import CreateTagInput, Tag, UpdateTagInput
 def _tag_values(data: CreateTagInput | UpdateTagInput) -> dict[str, Any]:
     errors = FieldErrors()
     values: dict[str, Any] = {}
-    if check.given(data.name):
-        if data.name is None:
-            errors.add("name", "must not be null")
-        else:
-            values["name"] = check.text(errors, "name", data.name, max_len=check.MAX_TAG_NAME)
+    check.set_required_text(errors, values, "name", data.name, max_len=check.MAX_TAG_NAME)
     if check.given(data.category):
         values["category"] = check.text(
             errors, "category", data.category, max_len=check.MAX_TAG_NAME, required=False

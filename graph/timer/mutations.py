@@ -44,20 +44,8 @@ def _timer_values(
     leave them). The same limits as a log entry's fields."""
     errors = FieldErrors()
     values: dict[str, Any] = {}
-    if check.given(data.title):
-        if data.title is None:
-            errors.add("title", "must not be null")
-        else:
-            values["title"] = check.text(errors, "title", data.title, max_len=check.MAX_TITLE)
-    if check.given(data.description):
-        values["description"] = check.text(
-            errors,
-            "description",
-            data.description,
-            max_len=check.MAX_DESCRIPTION,
-            required=False,
-            multiline=True,
-        )
+    check.set_required_text(errors, values, "title", data.title, max_len=check.MAX_TITLE)
+    check.set_description(errors, values, data.description)
     for column in ("type", "value_rating", "impact_level"):
         choice = getattr(data, column)
         if check.given(choice):
