@@ -23,6 +23,7 @@ from graph.app import create_app
 from graph.context import AppState
 from graph.settings import ApiSettings
 from tests.factories import Api, connect, drop_database, make_settings, recreate_database
+from tests.live import Server, live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,6 +140,21 @@ async def pg(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     """A plain connection to the test database, for reading rows behind the API's back."""
     async with connect(database_url) as connection:
         yield connection
+
+
+@pytest.fixture
+async def server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
+    """The API of this test's own on a real uvicorn (websockets and all); a package may
+    override it with its own settings or scope."""
+    async with live_server(database_url, redis_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def http(server: Server) -> AsyncIterator[Api]:
+    """An HTTP client to `server` (the nearest one in scope)."""
+    async with httpx.AsyncClient(base_url=server.http_url) as client:
+        yield Api(client)
 
 
 @pytest.fixture

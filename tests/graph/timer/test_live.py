@@ -4,15 +4,13 @@ and be discarded, after each commit; no one else does; `since` replays what a ta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from tests.factories import Account, Api
 from tests.graph.live.feeds.support import numsub
 from tests.graph.timer.support import DISCARD, START, STOP, UPDATE, start
-from tests.live import Server, Subscription, live_server, logged_in
+from tests.live import Server, Subscription, logged_in
 
 TIMER_EVENTS = """
 subscription($since: String) {
@@ -20,18 +18,6 @@ subscription($since: String) {
 }
 """
 SILENCE = 0.5  # how long a socket that must receive nothing is watched
-
-
-@pytest.fixture
-async def server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
-    async with live_server(database_url, redis_url) as running:
-        yield running
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=server.http_url) as client:
-        yield Api(client)
 
 
 async def listening(server: Server, *accounts: Account) -> None:

@@ -1,13 +1,11 @@
-"""The websocket package's live server (one for the whole package) and an HTTP client to it."""
+"""The websocket package's live server: one for the whole package, with its settings."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
-from tests.factories import Api
 from tests.graph.live.ws.support import WS_SETTINGS
 from tests.live import Server, live_server
 
@@ -16,9 +14,3 @@ from tests.live import Server, live_server
 async def server(database_url: str, redis_url: str) -> AsyncIterator[Server]:
     async with live_server(database_url, redis_url, **WS_SETTINGS) as running:
         yield running
-
-
-@pytest.fixture
-async def http(server: Server) -> AsyncIterator[Api]:
-    async with httpx.AsyncClient(base_url=server.http_url) as client:
-        yield Api(client)
