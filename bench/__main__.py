@@ -1,7 +1,8 @@
-"""`uv run just bench [--only entries|insights|subscriptions] [options]`: the logEntries page
+"""`uv run just bench [--only entries|insights|subscriptions|web] [options]`: the logEntries page
 against a plain Starlette floor, the insight pipeline (API, task queue, worker processes, fake
-Ollama), and insightEvents fan-out to many websockets against a plain websocket broadcast (only
-with `--only subscriptions`: it takes minutes)."""
+Ollama), insightEvents fan-out to many websockets against a plain websocket broadcast (only
+with `--only subscriptions`: it takes minutes), and the web app's first load in Chromium
+against static files (only with `--only web`: it needs Debian's chromium)."""
 
 from __future__ import annotations
 
@@ -36,10 +37,12 @@ from bench.services import (
 )
 from bench.sqlcount import SqlCounts, count_page_sql
 from bench.subscriptions import render_subscriptions, run_subscriptions
+from bench.web import render_web, run_web
 from graph.settings import ApiSettings
 
 INSIGHTS_DATABASE = "englog_bench_insights"
 SUBSCRIPTIONS_DATABASE = "englog_bench_subscriptions"
+WEB_DATABASE = "englog_bench_web"
 
 
 RATE_LIMITED_KINDS = ("OPERATIONS", "AUTH_IP", "AUTH_EMAIL", "INSIGHTS")
@@ -86,10 +89,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only",
-        choices=("entries", "insights", "subscriptions"),
+        choices=("entries", "insights", "subscriptions", "web"),
         default=None,
-        help="run one benchmark: the logEntries page, the insight pipeline or insightEvents "
-        "fan-out (default: the first two)",
+        help="run one benchmark: the logEntries page, the insight pipeline, insightEvents "
+        "fan-out or the web app's first load (default: the first two)",
+    )
+    parser.add_argument(
+        "--loads",
+        type=_bounded(int, 1, 50),
+        default=5,
+        help="cold loads of each web page, for the median (default 5)",
     )
     parser.add_argument(
         "--subscribers",
@@ -351,6 +360,27 @@ def run_subscriptions_bench(
     return render_subscriptions(phases, sources, deflate=args.ws_deflate == "on")
 
 
+def run_web_bench(
+    args: argparse.Namespace,
+    server_url: str,
+    redis_url: str,
+    sources: tuple[str, str],
+    log_dir: Path,
+) -> str:
+    with contextlib.ExitStack() as stack:
+        database_url = stack.enter_context(bench_database(server_url, WEB_DATABASE))
+        env = {
+            **api_env(database_url, redis_url, secrets.token_urlsafe(48)),
+            "ENGLOG_GRPC_PORT": str(free_port()),
+        }
+        api = stack.enter_context(uvicorn_server("graphql", "bench.api_app:create", env, log_dir))
+        floor = stack.enter_context(
+            uvicorn_server("floor", "bench.web_baseline:create", env, log_dir)
+        )
+        pairs = asyncio.run(run_web(api, floor, args.loads))
+    return render_web(pairs, sources, args.loads)
+
+
 def run(args: argparse.Namespace) -> str:
     reports = []
     with contextlib.ExitStack() as stack:
@@ -364,6 +394,8 @@ def run(args: argparse.Namespace) -> str:
             reports.append(run_insights_bench(args, server_url, redis_url, sources, log_dir))
         if args.only == "subscriptions":
             reports.append(run_subscriptions_bench(args, server_url, redis_url, sources, log_dir))
+        if args.only == "web":
+            reports.append(run_web_bench(args, server_url, redis_url, sources, log_dir))
     return "\n".join(reports)
 
 

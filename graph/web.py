@@ -23,7 +23,10 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-WEB = Path(__file__).resolve().parent.parent / "web"
+# An installed EngLog (a wheel, the image) carries web/ inside the package (pyproject.toml
+# force-includes it as graph/webapp); a clone serves its web/ as it is, edits live.
+PACKAGED_WEB = Path(__file__).resolve().parent / "webapp"
+WEB = PACKAGED_WEB if PACKAGED_WEB.is_dir() else Path(__file__).resolve().parent.parent / "web"
 INDEX = "index.html"
 CSP = (
     "default-src 'self'; connect-src 'self'; script-src 'self'; style-src 'self'; "

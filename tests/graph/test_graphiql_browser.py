@@ -6,35 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, Request, Route, WebSocket, async_playwright
+from playwright.async_api import Page, Request, Route, WebSocket
 
 from graph.static import ASSETS, GRAPHIQL_PAGE
 from graph.static.refresh import STRAWBERRY_PAGE, build_page, integrity
+
+# Re-exported: tests/web/test_browser_today.py and _live.py import it from here (the harness
+# moved to tests/browser.py; tests/web/support.py re-exports it too).
+from tests.browser import chromium as chromium
 from tests.factories import Api
 from tests.live import WITHIN, Server, live_server
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # No name resolves: whatever the page routes miss (a websocket, a worker) cannot leave.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 LOOPBACK = "127.0.0.1"
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -47,23 +35,6 @@ PARSED_SUBSCRIPTION = """() => {
   return editor.documentAST?.definitions[0]?.operation === "subscription";
 }"""
 BROWSER_WITHIN = 30.0  # a bound on the browser's waits (loading 3.5 MB of GraphiQL), not a speed
-
-
-@asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = f"{CHROMIUM} is missing: apt-get install chromium"
-        # CI installs it and sets ENGLOG_REQUIRE_BROWSER (.ci/run): there, a missing browser
-        # fails. A newcomer's `just test` with only Python and uv skips this, saying why.
-        if os.environ.get("ENGLOG_REQUIRE_BROWSER"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 class Watched:

@@ -21,6 +21,8 @@ from playwright.async_api import (
     expect,
 )
 
+# The browser itself, re-exported: a web test imports its whole harness from here.
+from tests.browser import chromium as chromium
 from tests.live import Server
 
 # Kept after the run (look at them): ENGLOG_ARTIFACTS or .englog/artifacts, under web/.

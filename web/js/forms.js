@@ -69,3 +69,21 @@ export async function busy(form, work) {
     form.removeAttribute("aria-busy");
   }
 }
+
+/**
+ * Handles the form's submit by script: the old errors cleared, `work` run with the submit
+ * buttons disabled, and what it throws (an ApiError) shown at the fields it names.
+ */
+export function onSubmit(form, work) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    await busy(form, async () => {
+      try {
+        await work();
+      } catch (error) {
+        showError(form, error);
+      }
+    });
+  });
+}

@@ -17,6 +17,7 @@ const FORBIDDEN = 4403; // graph/live/close_codes.py: a bad, expired or revoked 
 let client = null;
 let refused = false;
 const statusListeners = new Set();
+const connectedListeners = new Set(); // feeds, told when the socket is (re)connected
 let status = "offline";
 
 function setStatus(next) {
@@ -57,7 +58,10 @@ function liveClient() {
     },
     on: {
       connecting: () => setStatus("connecting"),
-      connected: () => setStatus("online"),
+      connected: () => {
+        setStatus("online");
+        for (const listener of connectedListeners) listener();
+      },
       closed: (event) => {
         if (event && event.code === FORBIDDEN) refused = true;
         setStatus("offline");
@@ -79,13 +83,26 @@ export function close() {
 /**
  * Subscribes to `field` of `query` (a subscription taking `$since: String`), calling
  * `onEvent(event)` once per event, in order, across reconnects. Returns a function that stops.
+ * A feed that has had no event yet has no cursor to resume from: when its socket comes back
+ * after a drop, what changed meanwhile cannot be replayed, so `onResync()` is called and the
+ * screen reads its data again.
  */
-export function feed(query, field, onEvent, { since = null } = {}) {
+export function feed(query, field, onEvent, { since = null, onResync = null } = {}) {
   const payload = { query, variables: { since } };
   const seen = new Set();
   let stopped = false;
   let unsubscribe = null;
   let retries = 0;
+  let dropped = false;
+  const offStatus = onStatus((state) => {
+    if (state === "offline") dropped = true;
+  });
+  const resync = () => {
+    if (dropped && payload.variables.since === null && onResync && !stopped) onResync();
+    dropped = false;
+  };
+  connectedListeners.add(resync);
+  dropped = false; // the status it was told at once is not a drop
 
   function deliver(result) {
     if (result.errors && result.errors.length) return; // reported by `error` below
@@ -122,6 +139,11 @@ export function feed(query, field, onEvent, { since = null } = {}) {
   start();
   return () => {
     stopped = true;
+    offStatus();
+    connectedListeners.delete(resync);
     if (unsubscribe) unsubscribe();
   };
 }
+
+/** One operation without a `since` cursor (insightProgress) on the same socket; graphql-ws's sink; returns the stop. */
+export const subscribe = (payload, sink) => liveClient().subscribe(payload, sink);

@@ -148,24 +148,35 @@ export function mount(root) {
   form.focus();
 
   // Subscribed before the query is sent: a change made meanwhile arrives as an event too.
-  const stopFeed = live.feed(EVENTS, "logEntryEvents", (event) => {
-    if (event.action === "DELETED" || !event.entry) remove(event.entryId);
-    else upsert(event.entry);
-  });
+  const stopFeed = live.feed(
+    EVENTS,
+    "logEntryEvents",
+    (event) => {
+      if (event.action === "DELETED" || !event.entry) remove(event.entryId);
+      else upsert(event.entry);
+    },
+    { onResync: () => load({ again: true }) },
+  );
 
-  api
-    .request(TODAY, { filter: { from: from.toISOString(), to: to.toISOString() }, first: PAGE })
-    .then((data) => {
-      projects = data.projects;
-      tags = data.tags;
-      replace(form.fields.project, h("option", { value: "" }, "No project"), ...choices.projects().map((p) => h("option", { value: p.id }, p.name)));
-      for (const edge of data.logEntries.edges) if (!items.has(edge.node.id)) upsert(edge.node);
-      renderList();
-      timer.show(data.runningTimer);
-    })
-    .catch((error) => {
-      status.textContent = error.summary || String(error);
-    });
+  /** Today's data; `again`: after a drop with nothing to resume from, the list is read anew. */
+  function load({ again = false } = {}) {
+    return api
+      .request(TODAY, { filter: { from: from.toISOString(), to: to.toISOString() }, first: PAGE })
+      .then((data) => {
+        projects = data.projects;
+        tags = data.tags;
+        replace(form.fields.project, h("option", { value: "" }, "No project"), ...choices.projects().map((p) => h("option", { value: p.id }, p.name)));
+        const current = new Set(data.logEntries.edges.map((edge) => edge.node.id));
+        if (again) for (const id of [...items.keys()]) if (!current.has(id)) items.delete(id);
+        for (const edge of data.logEntries.edges) if (again || !items.has(edge.node.id)) upsert(edge.node);
+        renderList();
+        if (!again) timer.show(data.runningTimer);
+      })
+      .catch((error) => {
+        status.textContent = error.summary || String(error);
+      });
+  }
+  load();
 
   return () => {
     stopFeed();

@@ -3,7 +3,7 @@
 // or a start and an end, or a start (until now); a duration with a start or an end places it.
 
 import { field, h, select } from "../dom.js";
-import { busy, clearErrors, formAlert, showError, showErrors } from "../forms.js";
+import { clearErrors, formAlert, onSubmit, showError, showErrors } from "../forms.js";
 import {
   ACTIVITY_TYPES,
   IMPACT_LEVELS,
@@ -125,18 +125,9 @@ export function entryForm({ entry = null, projects, tagNames, onSave, onCancel =
       form.requestSubmit();
     }
   });
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const data = input();
-    if (!data) return;
-    await busy(form, async () => {
-      try {
-        await onSave(data);
-      } catch (error) {
-        showError(form, error);
-      }
-    });
+  onSubmit(form, async () => {
+    const data = input(); // null: what is wrong is shown already
+    if (data) await onSave(data);
   });
 
   return {

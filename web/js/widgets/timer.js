@@ -103,6 +103,13 @@ export function timerBar({ collect, tagIds, onStopped, onError }) {
           timer = event.timer;
           render();
         },
+        {
+          onResync: () =>
+            api.request(`query Timer { ${RUNNING_TIMER} }`).then((data) => {
+              timer = data.runningTimer;
+              render();
+            }).catch(() => {}),
+        },
       );
     },
     unmount() {
