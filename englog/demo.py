@@ -60,7 +60,12 @@ async def _builtin_insight(
     kind = InsightTask()
     job = from_message(kind.job_message(task.payload)["insight"], InsightJob)
     generation = await run_insight(job, llm=None, progress=_ignore_progress)
-    result = Result(content=generation.content, model=generation.model, stats=generation.stats)
+    result = Result(
+        content=generation.content,
+        model=generation.model,
+        stats=generation.stats,
+        insight_checks=generation.checks,
+    )
     await kind.on_leased(session, payload=task.payload)
     await kind.on_success(session, payload=task.payload, result=check_success(success_of(result)))
     # Done here, in the seed's transaction: no worker is to write it again (queue.complete

@@ -17,6 +17,8 @@ from typing import Any
 
 # The key of a job field's metadata that worker/runner.py reads (see `wire`).
 WIRE = "englog.wire"
+# A Generation's done_reason when the worker stopped reading a stream that repeated itself.
+LOOP_CUT = "loop"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,21 @@ class Generation:
     stats: dict[str, int] = field(
         default_factory=dict
     )  # prompt_eval_count, eval_count, *_duration (ns)
+    # Why the answer ended: Ollama's "stop" or "length" (the num_predict cap), or "loop"
+    # when the worker stopped reading a stream that repeated itself.
+    done_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class InsightChecks:
+    """What was checked of an insight's text before it was reported (the Success's checks)."""
+
+    supported_numbers: int = 0  # numbers of the model's narrative found in the metrics
+    unsupported_numbers: int = 0  # numbers it wrote that are not: their sentences removed
+    retried: bool = False  # the first answer was refused and the model asked again
+    fallback: bool = False  # both were refused: the built-in report stands in
+    removed: tuple[str, ...] = ()  # the sentences taken out
+    failure: str = ""  # why the model's answers were refused (the insight's error)
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,7 @@ class Result:
     stats: dict[str, int] = field(default_factory=dict)  # as in Generation.stats
     suggested_tags: tuple[str, ...] = ()
     suggested_skills: tuple[str, ...] = ()
+    insight_checks: InsightChecks | None = None  # an insight's
 
 
 class TaskFailed(Exception):

@@ -26,7 +26,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
@@ -35,7 +35,7 @@ import ollama
 import pydantic
 
 from core import tracing
-from worker.jobs import Generation, Progress, TaskFailed
+from worker.jobs import LOOP_CUT, Generation, Progress, TaskFailed
 from worker.settings import WorkerSettings
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ STAT_KEYS = (
     "eval_duration",
 )
 CIRCUIT_OPEN = "Ollama unavailable (circuit open)"
+# How often (in deltas) a stream's `stop_when` looks at the text so far.
+STOP_CHECK_EVERY = 16
 # A reachability probe must not take a task's whole budget.
 AVAILABLE_TIMEOUT_SECONDS = 5.0
 # What a dead or flaky Ollama, a dropped connection or a proxy cutting a stream raise.
@@ -179,9 +181,22 @@ class OllamaLLM:
         return True
 
     async def stream_chat(
-        self, *, system: str, prompt: str, progress: Progress, expected_tokens: int
+        self,
+        *,
+        system: str,
+        prompt: str,
+        progress: Progress,
+        expected_tokens: int,
+        options: Mapping[str, Any] | None = None,
+        stop_when: Callable[[str], bool] | None = None,
+        allow_empty: bool = False,
     ) -> Generation:
-        """Stream the answer through `progress` (delta, percent ≤ 99) and return it whole."""
+        """Stream the answer through `progress` (delta, percent ≤ 99) and return it whole.
+
+        `options` join num_ctx among Ollama's options (num_predict, stop, temperature,
+        seed…). `stop_when(text so far)`, asked every STOP_CHECK_EVERY deltas, ends the
+        stream early: the Generation's done_reason is then LOOP_CUT. `allow_empty`: an empty
+        answer is returned (for the caller's own checks) instead of retried as a fault."""
         streamed = False
 
         async def attempt() -> Generation:
@@ -192,7 +207,7 @@ class OllamaLLM:
                 model=self.model,
                 messages=_messages(system, prompt),
                 stream=True,
-                options={"num_ctx": self.settings.ollama_num_ctx},
+                options={**(options or {}), "num_ctx": self.settings.ollama_num_ctx},
             )
             try:
                 async for part in stream:
@@ -202,8 +217,15 @@ class OllamaLLM:
                         parts.append(delta)
                         streamed = True
                         await progress(delta, min(99, tokens * 100 // max(1, expected_tokens)))
+                        if (
+                            stop_when is not None
+                            and tokens % STOP_CHECK_EVERY == 0
+                            and stop_when("".join(parts))
+                        ):
+                            # Closing the stream (finally) ends the request: Ollama stops.
+                            return Generation("".join(parts), self.model, done_reason=LOOP_CUT)
                     if part.done:
-                        return _generation("".join(parts), part, self.model)
+                        return _generation("".join(parts), part, self.model, allow_empty)
             finally:
                 if isinstance(stream, AsyncGenerator):
                     await stream.aclose()
@@ -317,11 +339,18 @@ def _json_object(text: str) -> dict[str, Any] | None:
     return answer if isinstance(answer, dict) else None
 
 
-def _generation(content: str, done: ollama.ChatResponse, model: str) -> Generation:
-    if not content.strip():
+def _generation(
+    content: str, done: ollama.ChatResponse, model: str, allow_empty: bool = False
+) -> Generation:
+    if not content.strip() and not allow_empty:
         raise _Transient("the model answered nothing")
     stats = {key: value for key in STAT_KEYS if isinstance(value := getattr(done, key), int)}
-    return Generation(content=content, model=done.model or model, stats=stats)
+    return Generation(
+        content=content,
+        model=done.model or model,
+        stats=stats,
+        done_reason=done.done_reason or "stop",
+    )
 
 
 def _transient_status(status: int) -> bool:

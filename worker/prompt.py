@@ -12,8 +12,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from worker.insights.kinds import DEFAULT_KIND, KINDS, KindSpec
 from worker.jobs import EnrichEntryJob, EntryLine, InsightJob
 
 # chars/4 is the usual estimate for English text with Llama-family tokenizers.
@@ -37,65 +39,6 @@ NO_PROJECT = "No project"  # as db/queries/productivity.py names it
 VALUE_ORDER = ("HIGH", "MEDIUM", "LOW")
 IMPACT_ORDER = ("COMPANY", "PRODUCT", "TEAM", "PERSONAL")
 
-
-@dataclass(frozen=True)
-class KindSpec:
-    title: str
-    instructions: str
-    expected_tokens: int  # for the progress estimate
-
-
-KINDS: dict[str, KindSpec] = {
-    "DAILY_SUMMARY": KindSpec(
-        "Daily summary",
-        "Write a short daily summary: 3–5 bullet points on what got done and where the time "
-        "went, then one line on what deserves attention tomorrow. At most 150 words.",
-        250,
-    ),
-    "WEEKLY_REPORT": KindSpec(
-        "Weekly report",
-        "Write a weekly report with the sections Accomplishments, Where the time went, "
-        "Observations (interruptions, meeting load, low-value work) and Focus for next week. "
-        "At most 300 words.",
-        500,
-    ),
-    "SPRINT_ANALYSIS": KindSpec(
-        "Sprint analysis",
-        "Analyse the sprint: what was delivered, how much time went to planned work versus "
-        "interruptions, meetings and support, and two or three concrete changes for the next "
-        "sprint. At most 350 words.",
-        600,
-    ),
-    "MONTHLY_INSIGHTS": KindSpec(
-        "Monthly insights",
-        "Describe the month's patterns: main themes of work, how the mix of activities and "
-        "value changed across the month, recurring time sinks, and three suggestions. "
-        "At most 400 words.",
-        650,
-    ),
-    "QUARTERLY_REVIEW": KindSpec(
-        "Quarterly review",
-        "Write a quarterly review: the major contributions and their impact, the balance of "
-        "work across projects and activity types, growth shown (mentoring, learning, reviews) "
-        "and goals for next quarter. At most 450 words.",
-        800,
-    ),
-    "ANNUAL_ASSESSMENT": KindSpec(
-        "Annual assessment",
-        "Write a year in review: the themes of the year, the biggest contributions and who "
-        "they helped, how the way of working changed over the months, and what to aim for "
-        "next year. At most 500 words.",
-        900,
-    ),
-    "PERFORMANCE_REVIEW": KindSpec(
-        "Performance review draft",
-        "Draft a self-assessment for a performance review, in the first person: impact "
-        "delivered (with the evidence from the log), collaboration and mentoring, technical "
-        "growth, and areas to develop. Factual and modest, no superlatives. At most 500 words.",
-        900,
-    ),
-}
-DEFAULT_KIND = KINDS["WEEKLY_REPORT"]
 
 SYSTEM_BASE = (
     "You are EngLog's writing assistant. A software engineer logged their work (activities, "
@@ -182,8 +125,11 @@ def estimate_tokens(*texts: str) -> int:
     return sum(len(t) for t in texts) // CHARS_PER_TOKEN
 
 
-def build_insight_prompt(job: InsightJob) -> tuple[str, str]:
-    """(system, user) for an insight; together about TARGET_TOKENS at most, whatever the period."""
+def build_insight_prompt(job: InsightJob, *, firmer: str | None = None) -> tuple[str, str]:
+    """(system, user) for an insight; together about TARGET_TOKENS at most, whatever the period.
+
+    `firmer`: why the previous answer was refused; the prompt then says so and spells out
+    the shape of the answer once more (the retry's prompt)."""
     spec = kind_spec(job.kind)
     facts = period_facts(job)
     system = f"{SYSTEM_BASE}\n\nTask: {spec.instructions}"
@@ -200,6 +146,8 @@ def build_insight_prompt(job: InsightJob) -> tuple[str, str]:
         *_totals(facts),
     ]
     tail = ["", f"Write the {spec.title.lower()} now."]
+    if firmer is not None:
+        tail.append(_firmer(spec, firmer))
     if not job.entries:
         if facts.total_minutes == 0:
             head += ["", "Nothing was logged in this period."]
@@ -229,6 +177,16 @@ def build_insight_prompt(job: InsightJob) -> tuple[str, str]:
     return system, "\n".join([*head, "", *body, *tail])
 
 
+def _firmer(spec: KindSpec, reason: str) -> str:
+    first = spec.sections[0] if spec.sections else spec.title
+    return (
+        f"Your previous answer could not be used ({clean(reason, 120)}). Start with "
+        f"“## {first}”, write each heading once, in English, with no lists of dates or "
+        "numbers and no figures that are not in the facts above, and stop after the last "
+        "section."
+    )
+
+
 def build_enrich_prompt(job: EnrichEntryJob) -> tuple[str, str]:
     """(system, user) asking for SUGGESTION_SCHEMA's JSON about one entry."""
     lines = [f"Title: {clean(job.title, 200)}", f"Activity type: {clean(job.type, 20)}"]
@@ -246,8 +204,14 @@ def clean(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def half_up(value: float | Decimal, places: str) -> Decimal:
+    """Rounded half away from zero, as PostgreSQL's round() does (Python's round and format
+    round half to even): a figure EngLog writes equals the same figure recomputed in SQL."""
+    return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
 def hours(minutes: float) -> str:
-    return f"{minutes / 60:,.1f} h"
+    return f"{half_up(Decimal(str(minutes)) / 60, '0.1'):,} h"
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -255,7 +219,7 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def share(minutes: int, total: int) -> str:
-    return f"{round(100 * minutes / total)}%" if total else "0%"
+    return f"{half_up(Decimal(100 * minutes) / total, '1')}%" if total else "0%"
 
 
 def type_label(activity_type: str) -> str:

@@ -58,12 +58,25 @@ def _plain(value: Any, hint: Any) -> Any:
 
 
 def success_of(result: Result) -> pb.Success:
+    checks = result.insight_checks
     return pb.Success(
         content=result.content,
         model=result.model,
         stats=dict(result.stats),
         suggested_tags=list(result.suggested_tags),
         suggested_skills=list(result.suggested_skills),
+        insight_checks=(
+            pb.InsightChecks(
+                supported_numbers=checks.supported_numbers,
+                unsupported_numbers=checks.unsupported_numbers,
+                retried=checks.retried,
+                fallback=checks.fallback,
+                removed=list(checks.removed),
+                failure=checks.failure,
+            )
+            if checks is not None
+            else None
+        ),
     )
 
 

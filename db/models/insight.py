@@ -23,6 +23,9 @@ class Insight(SQLModel, table=True):
         sa.CheckConstraint(check_in("status", InsightStatus), name="ck_insight_status"),
         sa.CheckConstraint("period_end >= period_start", name="ck_insight_period"),
         sa.CheckConstraint("attempts >= 0", name="ck_insight_attempts"),
+        sa.CheckConstraint(
+            "char_length(edited_content) <= 100000", name="ck_insight_edited_content_length"
+        ),
     )
 
     id: uuid.UUID = Field(sa_column=uuid_pk())
@@ -56,5 +59,18 @@ class Insight(SQLModel, table=True):
     created_at: datetime = Field(sa_column=timestamp())
     updated_at: datetime = Field(sa_column=timestamp())
     completed_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )
+    # What the worker checked of the text (graph/insights/task.py `checks_json`); null for
+    # an insight not COMPLETED, or completed before the checks existed.
+    checks: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONB, nullable=True))
+    # The user's own version of the text; `content` stays the one the worker wrote.
+    edited_content: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    edited_at: datetime | None = Field(
+        default=None, sa_column=timestamp(nullable=True, default_now=False)
+    )
+    # Deleted by its user: a tombstone (text and figures emptied) that every query skips, kept
+    # so the live feeds can deliver the deletion like any other change.
+    deleted_at: datetime | None = Field(
         default=None, sa_column=timestamp(nullable=True, default_now=False)
     )

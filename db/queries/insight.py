@@ -24,6 +24,11 @@ from db.queries.event import INSIGHT, record_event
 from db.queries.pagination import PageCursor, keyset_page
 
 ACTIVE = (InsightStatus.PENDING.value, InsightStatus.RUNNING.value)
+FINAL = (InsightStatus.COMPLETED.value, InsightStatus.FAILED.value)
+# Actions of insight events besides the statuses: the user edited or deleted it.
+EDITED = "EDITED"
+DELETED = "DELETED"
+LIVE = col(Insight.deleted_at).is_(None)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,9 @@ async def reopen_insight(
             content=None,
             model=None,
             generation=None,
+            checks=None,
+            edited_content=None,
+            edited_at=None,
             completed_at=None,
             updated_at=sa.func.now(),
         )
@@ -122,7 +130,9 @@ async def reopen_insight(
 async def get_insight(
     session: AsyncSession, *, user_id: uuid.UUID, insight_id: uuid.UUID, for_update: bool = False
 ) -> Insight | None:
-    query = sa.select(Insight).where(col(Insight.id) == insight_id, col(Insight.user_id) == user_id)
+    query = sa.select(Insight).where(
+        col(Insight.id) == insight_id, col(Insight.user_id) == user_id, LIVE
+    )
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).one_or_none()
@@ -130,12 +140,12 @@ async def get_insight(
 
 async def load_insight(session: AsyncSession, *, insight_id: uuid.UUID) -> Insight | None:
     """Any user's insight by id: for the worker side, which acts for no signed-in user."""
-    query = sa.select(Insight).where(col(Insight.id) == insight_id)
+    query = sa.select(Insight).where(col(Insight.id) == insight_id, LIVE)
     return (await session.scalars(query)).one_or_none()
 
 
 def _conditions(user_id: uuid.UUID, kind: str | None, status: str | None) -> list[Any]:
-    conditions: list[Any] = [col(Insight.user_id) == user_id]
+    conditions: list[Any] = [col(Insight.user_id) == user_id, LIVE]
     if kind is not None:
         conditions.append(col(Insight.kind) == kind)
     if status is not None:
@@ -179,7 +189,7 @@ async def _transition(
 ) -> bool:
     statement = (
         sa.update(Insight)
-        .where(col(Insight.id) == insight_id, col(Insight.status).in_(list(from_)))
+        .where(col(Insight.id) == insight_id, col(Insight.status).in_(list(from_)), LIVE)
         .values(**values, updated_at=sa.func.now())
         .returning(col(Insight.user_id))
         .execution_options(synchronize_session=False)
@@ -215,8 +225,12 @@ async def complete_insight(
     content: str,
     model: str,
     generation: dict[str, int],
+    checks: dict[str, Any] | None = None,
+    error: str | None = None,
 ) -> bool:
-    """COMPLETED with its content; False (and no change) if it already ended: idempotent."""
+    """COMPLETED with its content and what was checked of it; `error`: why the model's text
+    was refused, when the built-in report stands in. False (and no change) if it already
+    ended: idempotent."""
     return await _transition(
         session,
         insight_id=insight_id,
@@ -226,7 +240,8 @@ async def complete_insight(
             "content": content,
             "model": model,
             "generation": generation,
-            "error": None,
+            "checks": checks,
+            "error": error,
             "completed_at": sa.func.now(),
         },
     )
@@ -252,3 +267,52 @@ async def requeue_insight(
     if error is not None:
         values["error"] = error
     return await _transition(session, insight_id=insight_id, from_=ACTIVE, values=values)
+
+
+# --- What the user does to a finished insight ---------------------------------------------
+
+
+async def edit_insight(
+    session: AsyncSession, *, insight: Insight, edited_content: str | None
+) -> Insight:
+    """The user's text for a COMPLETED insight (None: back to the worker's), and its event.
+    The caller holds the row (get_insight for_update) and has checked its status."""
+    statement = (
+        sa.update(Insight)
+        .where(col(Insight.id) == insight.id)
+        .values(
+            edited_content=edited_content,
+            edited_at=sa.func.now() if edited_content is not None else None,
+            updated_at=sa.func.now(),
+        )
+        .returning(Insight)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    edited = (await session.scalars(statement)).one()
+    await record_event(
+        session, user_id=edited.user_id, topic=INSIGHT, action=EDITED, object_id=edited.id
+    )
+    return edited
+
+
+async def delete_insight(session: AsyncSession, *, insight: Insight) -> None:
+    """A tombstone of a finished insight: its texts and figures emptied, skipped by every
+    query, and a DELETED event for the live feeds. The caller holds the row."""
+    await session.execute(
+        sa.update(Insight)
+        .where(col(Insight.id) == insight.id)
+        .values(
+            content=None,
+            edited_content=None,
+            metrics=None,
+            generation=None,
+            checks=None,
+            focus_areas=[],
+            deleted_at=sa.func.now(),
+            updated_at=sa.func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await record_event(
+        session, user_id=insight.user_id, topic=INSIGHT, action=DELETED, object_id=insight.id
+    )

@@ -5,6 +5,7 @@ import uuid
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.models import Insight as InsightRow
 from db.models.enums import InsightStatus
 from db.queries import insight as insights
 from db.queries import project as projects
@@ -14,13 +15,15 @@ from graph import validation as check
 from graph.context import Info
 from graph.errors import Conflict, FieldErrors, NotFound, Unauthenticated
 from graph.insights import task
-from graph.insights.types import Insight, RequestInsightInput
+from graph.insights.types import Insight, RequestInsightInput, UpdateInsightInput
 from graph.transaction import transaction
 
 MAX_PERIOD_DAYS = 366
 MAX_PROJECT_IDS = 100
 MAX_FOCUS_AREAS = 10
 MAX_FOCUS_AREA = 100
+# As much as a worker may report (graph/tasks/results.py MAX_CONTENT_CHARS).
+MAX_EDITED_CONTENT = 100_000
 
 
 def _request(data: RequestInsightInput) -> insights.InsightRequest:
@@ -125,3 +128,63 @@ class InsightMutation:
             user = await _requester(session, user_id)
             row = await task.retry_insight(session, insight=row, user=user)
         return Insight.from_model(row)
+
+    @strawberry.mutation(
+        description="Keep the user's own version of a COMPLETED report (editedContent, "
+        "editedAt); its content stays as EngLog wrote it. insightEvents tells (EDITED). "
+        "CONFLICT unless it is COMPLETED."
+    )
+    async def update_insight(
+        self, info: Info, id: strawberry.ID, input: UpdateInsightInput
+    ) -> Insight:
+        user_id = info.context.user_id()
+        insight_id = check.target_id(id, "Insight")
+        edited = _edited_content(input)
+        async with transaction(info.context.db, info.context.state.hub) as session:
+            row = await _own(session, user_id, insight_id)
+            if row.status != InsightStatus.COMPLETED:
+                raise Conflict(f"Only a COMPLETED insight can be edited; this one is {row.status}")
+            row = await insights.edit_insight(session, insight=row, edited_content=edited)
+        return Insight.from_model(row)
+
+    @strawberry.mutation(
+        description="Delete a finished (COMPLETED or FAILED) insight for good; insightEvents "
+        "tells (DELETED). CONFLICT while a worker may still be writing it."
+    )
+    async def delete_insight(self, info: Info, id: strawberry.ID) -> bool:
+        user_id = info.context.user_id()
+        insight_id = check.target_id(id, "Insight")
+        async with transaction(info.context.db, info.context.state.hub) as session:
+            row = await _own(session, user_id, insight_id)
+            if row.status not in insights.FINAL:
+                raise Conflict(
+                    f"Only a COMPLETED or FAILED insight can be deleted; this one is {row.status}"
+                )
+            await insights.delete_insight(session, insight=row)
+        return True
+
+
+def _edited_content(data: UpdateInsightInput) -> str | None:
+    errors = FieldErrors()
+    value = data.edited_content
+    if value is not None and not value.strip():
+        errors.add("editedContent", "must not be empty; null discards the edits")
+    edited = check.text(
+        errors,
+        "editedContent",
+        value,
+        max_len=MAX_EDITED_CONTENT,
+        required=False,
+        multiline=True,
+    )
+    errors.raise_if_any()
+    return edited
+
+
+async def _own(session: AsyncSession, user_id: uuid.UUID, insight_id: uuid.UUID) -> InsightRow:
+    row = await insights.get_insight(
+        session, user_id=user_id, insight_id=insight_id, for_update=True
+    )
+    if row is None:
+        raise NotFound("Insight")
+    return row

@@ -20,6 +20,7 @@ from graph.live.feeds import follow
 from graph.live.hub import progress_channel
 
 FINAL = {InsightStatus.COMPLETED.value, InsightStatus.FAILED.value}
+STATUSES = {status.value for status in InsightStatus}
 
 
 @strawberry.type(description="A status change of one of the user's insights.")
@@ -28,6 +29,11 @@ class InsightEvent:
         description="Pass it as `since` to resume right after this event."
     )
     insight: Insight = strawberry.field(description="The insight, with `status` as of this event.")
+    action: str = strawberry.field(
+        description="What happened: the status it reached (PENDING, RUNNING, COMPLETED, "
+        "FAILED), EDITED (updateInsight) or DELETED (deleteInsight: the insight as it was, "
+        "its text emptied; queries no longer return it)."
+    )
 
 
 @strawberry.type(description="Text the model wrote since the last message, while it writes.")
@@ -55,8 +61,11 @@ async def insight_events(
         if row is None:
             continue
         insight = Insight.from_model(row)
-        insight.status = InsightStatus(event.action)
-        delivered.append((event.id, InsightEvent(cursor=str(event.id), insight=insight)))
+        if event.action in STATUSES:  # as of this event; an edit or deletion keeps it
+            insight.status = InsightStatus(event.action)
+        delivered.append(
+            (event.id, InsightEvent(cursor=str(event.id), insight=insight, action=event.action))
+        )
     return delivered
 
 

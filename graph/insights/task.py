@@ -179,6 +179,9 @@ class InsightTask(TaskKind):
             content=result.content,
             model=result.model,
             generation=result.stats,
+            checks=result.insight_checks,
+            # The built-in report stood in for the model's refused text: why stays visible.
+            error=result.insight_failure,
         )
         if completed:  # its e-mail, if the user wants one, in the same transaction
             insight = await insights.load_insight(session, insight_id=insight_id)

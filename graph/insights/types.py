@@ -18,6 +18,43 @@ strawberry.enum(
 )
 
 
+@strawberry.type(
+    description="What EngLog checked of an insight's text before storing it: every number "
+    "of the model's sections against the period's metrics (the figure sections are EngLog's "
+    "own), and whether its answer had to be asked for again or replaced."
+)
+class InsightChecks:
+    supported_numbers: int = strawberry.field(
+        description="Numbers in the model's sections that the period's metrics hold."
+    )
+    unsupported_numbers: int = strawberry.field(
+        description="Numbers the model wrote that the metrics do not hold; each one's "
+        "sentence was taken out (see `removed`)."
+    )
+    retried: bool = strawberry.field(
+        description="The model's first answer was refused (a loop, cut off, empty, without "
+        "the sections, not English, mostly numbers) and it was asked again."
+    )
+    fallback: bool = strawberry.field(
+        description="Its answers were refused twice: the text is the built-in summary "
+        "(model `builtin`), and `error` says why."
+    )
+    removed: list[str] = strawberry.field(
+        description="The sentences taken out for citing figures the log does not hold."
+    )
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> InsightChecks:
+        removed = data.get("removed")
+        return cls(
+            supported_numbers=int(str(data.get("supported_numbers", 0))),
+            unsupported_numbers=int(str(data.get("unsupported_numbers", 0))),
+            retried=bool(data.get("retried")),
+            fallback=bool(data.get("fallback")),
+            removed=[str(text) for text in removed] if isinstance(removed, list) else [],
+        )
+
+
 @strawberry.type(description="A report the model writes about a period of the user's work.")
 class Insight:
     id: strawberry.ID = strawberry.field(description="The insight's id (a UUID).")
@@ -32,7 +69,19 @@ class Insight:
         description="What the user asked the report to pay attention to."
     )
     content: str | None = strawberry.field(
-        description="The report (Markdown); null until it is COMPLETED."
+        description="The report (Markdown) as EngLog wrote it: its figures, and the model's "
+        "checked sections; null until it is COMPLETED. The user's edits are `editedContent`."
+    )
+    edited_content: str | None = strawberry.field(
+        description="The user's own version of the report (updateInsight); null when not "
+        "edited. `content` stays as it was written."
+    )
+    edited_at: datetime | None = strawberry.field(
+        description="When the user last edited it; null when not edited."
+    )
+    checks: InsightChecks | None = strawberry.field(
+        description="What was checked of its text; null until it is COMPLETED (and for "
+        "insights written before the checks existed)."
     )
     metrics: JSON | None = strawberry.field(
         description="The period's figures computed when it was requested (or retried), as "
@@ -43,7 +92,10 @@ class Insight:
     model: str | None = strawberry.field(
         description="The model that wrote it, or `builtin` for the built-in summariser."
     )
-    error: str | None = strawberry.field(description="Why the last attempt failed, if it did.")
+    error: str | None = strawberry.field(
+        description="Why the last attempt failed, if it did; on a COMPLETED insight, why the "
+        "model's answers were refused and the built-in summary stands in."
+    )
     attempts: int = strawberry.field(description="How many times a worker started writing it.")
     created_at: datetime = strawberry.field(description="When it was requested.")
     updated_at: datetime = strawberry.field(description="When its status last changed.")
@@ -62,6 +114,9 @@ class Insight:
             project_ids=[strawberry.ID(str(project_id)) for project_id in row.project_ids],
             focus_areas=list(row.focus_areas),
             content=row.content,
+            edited_content=row.edited_content,
+            edited_at=row.edited_at,
+            checks=InsightChecks.from_json(row.checks) if row.checks is not None else None,
             metrics=JSON(row.metrics) if row.metrics is not None else None,
             model=row.model,
             error=row.error,
@@ -107,4 +162,12 @@ class RequestInsightInput:
     focus_areas: list[str] | None = strawberry.field(
         default=None,
         description="Up to 10 things the report should pay attention to, ≤ 100 characters each.",
+    )
+
+
+@strawberry.input(description="The user's version of a COMPLETED report.")
+class UpdateInsightInput:
+    edited_content: str | None = strawberry.field(
+        description="The report as the user wants it (Markdown, at most 100,000 characters); "
+        "null discards the edits (back to the text EngLog wrote)."
     )

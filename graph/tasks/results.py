@@ -31,6 +31,11 @@ MAX_PERCENT = 100
 MAX_SUGGESTIONS = check.MAX_TAGS_PER_ENTRY
 MAX_SUGGESTION_CHARS = check.MAX_TAG_NAME
 MAX_STATS = 32
+# An insight's checks: far more numbers than a report holds; the sentences taken out as the
+# worker cuts them (worker/insights/numbers.py, 300 characters).
+MAX_CHECKED_NUMBERS = 100_000
+MAX_REMOVED = 200
+MAX_REMOVED_CHARS = 500
 _STAT_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 # What `check.text` refuses in multi-line text; tabs and line breaks are text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -48,6 +53,9 @@ class CheckedSuccess:
     stats: dict[str, int]
     suggested_tags: list[str]
     suggested_skills: list[str]
+    # An insight's checks as stored (insight.checks), and why its model text was refused.
+    insight_checks: dict[str, object] | None = None
+    insight_failure: str | None = None
 
 
 def check_success(success: pb.Success) -> CheckedSuccess:
@@ -66,14 +74,47 @@ def check_success(success: pb.Success) -> CheckedSuccess:
         errors.add("stats", "keys must be 1-64 letters, digits or _.:-")
     tags = _names(errors, "suggested_tags", success.suggested_tags)
     skills = _names(errors, "suggested_skills", success.suggested_skills)
+    checks = _insight_checks(errors, success.insight_checks)
     _raise(errors)
+    failure = success.insight_checks.failure if success.insight_checks is not None else ""
     return CheckedSuccess(
         content=success.content,
         model=model or "",
         stats={key: int(value) for key, value in stats.items()},
         suggested_tags=tags,
         suggested_skills=skills,
+        insight_checks=checks,
+        insight_failure=clean_reason(failure) if failure.strip() else None,
     )
+
+
+def _insight_checks(
+    errors: FieldErrors, checks: pb.InsightChecks | None
+) -> dict[str, object] | None:
+    if checks is None:
+        return None
+    for field in ("supported_numbers", "unsupported_numbers"):
+        if getattr(checks, field) > MAX_CHECKED_NUMBERS:
+            errors.add(f"insight_checks.{field}", f"must be at most {MAX_CHECKED_NUMBERS}")
+    removed = []
+    if len(checks.removed) > MAX_REMOVED:
+        errors.add("insight_checks.removed", f"must have at most {MAX_REMOVED} items")
+    else:
+        for index, text in enumerate(checks.removed):
+            if len(text) > MAX_REMOVED_CHARS or _CONTROL.search(text):
+                errors.add(
+                    f"insight_checks.removed.{index}",
+                    f"must be at most {MAX_REMOVED_CHARS} characters, without control characters",
+                )
+            else:
+                removed.append(text)
+    return {
+        "supported_numbers": checks.supported_numbers,
+        "unsupported_numbers": checks.unsupported_numbers,
+        "retried": checks.retried,
+        "fallback": checks.fallback,
+        "removed": removed,
+    }
 
 
 def check_progress(request: pb.ReportProgressRequest) -> None:

@@ -15,12 +15,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from graph.app import create_app
 from tests.factories import Api, make_settings
+from tests.fakes.insight_answers import narrative, sections_of
 from tests.fakes.ollama import FakeOllama, Script
 from tests.graph.tasks.support import insight_reaching
 from tests.worker import worker_settings
 from worker.client import run_worker
 
-REPLY = "You shipped the private quarterly thing."
+SECRET = "You shipped the private quarterly thing."
+# A well-formed answer (worker/insights checks it), its first section the user's secret.
+REPLY = narrative(sections_of("WEEKLY_REPORT"), [SECRET])
 REQUEST = """
 mutation Request($input: RequestInsightInput!) { requestInsight(input: $input) { id } }
 """
@@ -82,7 +85,7 @@ async def test_one_insight_is_one_trace_from_the_request_to_the_publish(
             finally:
                 stop.set()
                 await asyncio.wait_for(worker, 30)
-    assert found["content"] == REPLY
+    assert f"## Accomplishments\n\n{SECRET}\n" in found["content"]
 
     finished = list(spans.get_finished_spans())
     [operation] = named(finished, "GraphQL Query: Request")

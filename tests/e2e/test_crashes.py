@@ -12,6 +12,7 @@ import pytest
 from tests.e2e.processes import ApiProcess, Launcher
 from tests.e2e.support import FINAL, Database, eventually, request_insight
 from tests.factories import Api
+from tests.fakes.insight_answers import WEEKLY_STORED, WEEKLY_TOKENS
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +27,7 @@ def ollama_env(url: str) -> dict[str, str]:
 async def test_a_worker_killed_mid_stream_loses_nothing_and_the_insight_completes_once(
     launcher: Launcher, shared_api: ApiProcess, http: Api, db: Database
 ) -> None:
-    tokens = [f"word{index} " for index in range(20)]
+    tokens = list(WEEKLY_TOKENS)
     # 20 tokens 0.1 s apart: the answer is still streaming when the worker is killed.
     fake = await launcher.fake_ollama(
         {"models": [MODEL], "reply": "".join(tokens), "tokens": tokens, "token_delay": 0.1}
@@ -42,7 +43,8 @@ async def test_a_worker_killed_mid_stream_loses_nothing_and_the_insight_complete
     row = await db.wait_for_insight(insight_id)
 
     assert (row["status"], row["model"], row["error"]) == ("COMPLETED", MODEL, None)
-    assert row["content"] == "".join(tokens)  # whole, and once
+    assert WEEKLY_STORED in row["content"]  # whole, and once
+    assert row["content"].count("## Accomplishments") == 1
     assert row["attempts"] == 2
     task = await db.task_of(insight_id)
     # Delivered again because its lease expired, not because anyone failed it.
@@ -60,7 +62,7 @@ async def test_a_worker_killed_mid_stream_loses_nothing_and_the_insight_complete
 async def test_a_worker_stopped_with_sigterm_mid_stream_finishes_the_task_before_exiting(
     launcher: Launcher, shared_api: ApiProcess, http: Api, db: Database
 ) -> None:
-    tokens = [f"word{index} " for index in range(20)]
+    tokens = list(WEEKLY_TOKENS)
     fake = await launcher.fake_ollama(
         {"models": [MODEL], "reply": "".join(tokens), "tokens": tokens, "token_delay": 0.1}
     )
@@ -76,7 +78,11 @@ async def test_a_worker_stopped_with_sigterm_mid_stream_finishes_the_task_before
     assert worker.process.returncode == 0
     assert "crashed" not in worker.output()
     row = await db.insight(insight_id)
-    assert (row["status"], row["content"], row["attempts"]) == ("COMPLETED", "".join(tokens), 1)
+    assert (row["status"], WEEKLY_STORED in row["content"], row["attempts"]) == (
+        "COMPLETED",
+        True,
+        1,
+    )
     task = await db.task_of(insight_id)
     assert (task["status"], task["attempts"]) == ("succeeded", 1)
 
@@ -84,7 +90,7 @@ async def test_a_worker_stopped_with_sigterm_mid_stream_finishes_the_task_before
 async def test_two_workers_run_every_insight_exactly_once(
     launcher: Launcher, shared_api: ApiProcess, http: Api, db: Database
 ) -> None:
-    reply = "A short and steady week."
+    reply = "".join(WEEKLY_TOKENS)
     fake = await launcher.fake_ollama({"models": [MODEL], "reply": reply, "token_delay": 0.02})
     workers = await asyncio.gather(
         launcher.worker(shared_api, ollama_env(fake.url), name="worker-a"),
@@ -96,9 +102,9 @@ async def test_two_workers_run_every_insight_exactly_once(
     await db.wait_for_all(insight_ids, "COMPLETED")
 
     rows = [await db.insight(insight_id) for insight_id in insight_ids]
-    assert {(r["status"], r["content"], r["model"], r["attempts"]) for r in rows} == {
-        ("COMPLETED", reply, MODEL, 1)
-    }
+    assert {
+        (r["status"], WEEKLY_STORED in r["content"], r["model"], r["attempts"]) for r in rows
+    } == {("COMPLETED", True, MODEL, 1)}
     tasks = [await db.task_of(insight_id) for insight_id in insight_ids]
     assert [(t["status"], t["attempts"]) for t in tasks] == [("succeeded", 1)] * 12
     assert [await db.task_count(insight_id) for insight_id in insight_ids] == [1] * 12
@@ -141,7 +147,7 @@ async def test_a_result_finished_while_the_api_restarts_reaches_the_restarted_ap
     # A lease that outlasts the restart: the worker's result must end the task, not the sweeper.
     settings = {"ENGLOG_TASK_LEASE_SECONDS": "30"}
     first = await launcher.api(settings, name="api-killed")
-    tokens = [f"word{index} " for index in range(20)]
+    tokens = list(WEEKLY_TOKENS)
     fake = await launcher.fake_ollama(
         {"models": [MODEL], "reply": "".join(tokens), "tokens": tokens, "token_delay": 0.1}
     )
@@ -163,7 +169,11 @@ async def test_a_result_finished_while_the_api_restarts_reaches_the_restarted_ap
 
     assert "crashed" not in worker.output()
     row = await db.insight(insight_id)
-    assert (row["status"], row["content"], row["attempts"]) == ("COMPLETED", "".join(tokens), 1)
+    assert (row["status"], WEEKLY_STORED in row["content"], row["attempts"]) == (
+        "COMPLETED",
+        True,
+        1,
+    )
     task = await db.task_of(insight_id)
     assert (task["status"], task["attempts"], task["last_error"]) == ("succeeded", 1, None)
     assert len(await fake.insight_requests()) == 1

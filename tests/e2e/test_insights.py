@@ -12,6 +12,7 @@ import pytest
 from tests.e2e.processes import ApiProcess, Launcher
 from tests.e2e.support import FINAL, INSIGHT, Database, eventually, request_insight
 from tests.factories import Api
+from tests.fakes.insight_answers import WEEKLY_STORED, WEEKLY_TOKENS
 from tests.fakes.ollama import expected_stats
 from worker.builtin import NOTICE, builtin_report
 from worker.jobs import EntryLine, InsightJob
@@ -19,7 +20,7 @@ from worker.jobs import EntryLine, InsightJob
 pytestmark = pytest.mark.slow
 
 MODEL = "englog-fake:1b"
-REPLY = "Your week: the flaky deploy is fixed and the pipeline review is done."
+REPLY = "".join(WEEKLY_TOKENS)  # a well-formed answer: the sections asked for
 # Entry enrichment asks for structured output; answering it keeps those tasks quiet.
 SUGGESTION = json.dumps({"tags": ["deploys"], "skills": ["debugging"]})
 # The two entries above, as the API computes them (Europe/London is UTC in November).
@@ -66,7 +67,18 @@ async def test_requested_insight_is_written_by_the_model_through_a_worker_proces
     prompt_chars = sum(len(m["content"]) for m in chat["body"]["messages"])
     assert (chat["body"]["model"], chat["body"]["stream"]) == (MODEL, True)
     assert row["status"] == "COMPLETED"
-    assert (row["content"], row["model"], row["error"], row["attempts"]) == (REPLY, MODEL, None, 1)
+    assert WEEKLY_STORED in row["content"]  # after EngLog's figures
+    assert (row["model"], row["error"], row["attempts"]) == (MODEL, None, 1)
+    checks = json.loads(
+        await db.connection.fetchval("SELECT checks FROM insight WHERE id = $1::uuid", insight_id)
+    )
+    assert checks == {
+        "supported_numbers": 0,
+        "unsupported_numbers": 0,
+        "retried": False,
+        "fallback": False,
+        "removed": [],
+    }
     assert row["completed_at"] is not None
     assert row["generation"] == expected_stats(
         prompt_chars=prompt_chars, eval_count=len(re.findall(r"\S+\s*", REPLY))
@@ -78,7 +90,7 @@ async def test_requested_insight_is_written_by_the_model_through_a_worker_proces
     data = await http.data(INSIGHT, {"id": insight_id}, account.access_token)
     assert data["insight"] == {
         "status": "COMPLETED",
-        "content": REPLY,
+        "content": row["content"],
         "model": MODEL,
         "error": None,
         "attempts": 1,
@@ -134,7 +146,11 @@ async def test_ollama_failing_twice_then_recovering_completes_within_one_attempt
     insight_id = await request_insight(http, account)
     row = await db.wait_for_insight(insight_id)
 
-    assert (row["status"], row["content"], row["model"]) == ("COMPLETED", REPLY, MODEL)
+    assert (row["status"], WEEKLY_STORED in row["content"], row["model"]) == (
+        "COMPLETED",
+        True,
+        MODEL,
+    )
     assert (row["error"], row["attempts"]) == (None, 1)
     task = await db.task_of(insight_id)
     assert (task["status"], task["attempts"], task["last_error"]) == ("succeeded", 1, None)

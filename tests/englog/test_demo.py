@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
@@ -36,7 +37,8 @@ NOTICE = "not by a language model"
 
 
 def hours(minutes: int) -> str:
-    return f"{minutes / 60:,.1f} h"
+    # Rounded half up, as PostgreSQL rounds (the reports' figures equal SQL's).
+    return f"{(Decimal(minutes) / 60).quantize(Decimal('0.1'), ROUND_HALF_UP):,} h"
 
 
 async def seeded(capsys: pytest.CaptureFixture[str], database_url: str) -> str:

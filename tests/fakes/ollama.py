@@ -19,7 +19,11 @@ runs, `PUT /_fake/script` replaces the script and `GET /_fake/requests` lists wh
 What it answers, like Ollama: `POST /api/chat` and `POST /api/generate` (NDJSON stream of deltas
 and a final `done: true` line with the model's statistics, or one JSON object when
 `"stream": false`), `GET /api/tags`, `GET /api/version`, `GET /api/ps`, `GET /`, and errors as
-`{"error": "..."}` with their status (404 for a model it does not have).
+`{"error": "..."}` with their status (404 for a model it does not have). Like Ollama, it
+honours the request's `options.stop` (the answer ends before the first stop string) and
+`options.num_predict` (at most that many deltas, then `done_reason: "length"`); `replies`
+scripts a different answer for each request in turn (a first answer, then the retry's).
+tests/fakes/insight_answers.py holds the adversarial answers the insight tests script.
 """
 
 from __future__ import annotations
@@ -80,6 +84,16 @@ class Script:
     structured_reply: str | None = None
     max_hang_seconds: float = 600.0
     version: str = "0.12.6"
+    # Successive answers: the n-th generation request without `format` gets replies[n] (the
+    # last one once they run out); None: `reply` every time.
+    replies: tuple[str, ...] | None = None
+    # The final line's done_reason when the answer ends on its own (Ollama: "stop").
+    done_reason: str = "stop"
+
+    def answer(self, index: int) -> str:
+        if self.replies:
+            return self.replies[min(index, len(self.replies) - 1)]
+        return self.reply
 
     def deltas(self, content: str) -> list[str]:
         if self.tokens is not None and content == self.reply:
@@ -92,7 +106,7 @@ class Script:
         if unknown:
             raise ValueError(f"unknown fake Ollama script keys: {sorted(unknown)}")
         values = dict(data)
-        for key in ("models", "tokens"):
+        for key in ("models", "tokens", "replies"):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -165,6 +179,30 @@ def expected_stats(*, prompt_chars: int, eval_count: int) -> dict[str, int]:
     }
 
 
+def _limited(deltas: list[str], options: object, done_reason: str) -> tuple[list[str], str]:
+    """The deltas as Ollama's options let them out: cut before the first `stop` string (the
+    stop itself not sent), then at `num_predict` deltas (done_reason "length")."""
+    options = options if isinstance(options, dict) else {}
+    stops = [s for s in options.get("stop") or [] if isinstance(s, str) and s]
+    if stops:
+        text = "".join(deltas)
+        cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
+        if cut >= 0:
+            kept, length = [], 0
+            for delta in deltas:
+                if length + len(delta) > cut:
+                    if cut > length:
+                        kept.append(delta[: cut - length])
+                    break
+                kept.append(delta)
+                length += len(delta)
+            deltas, done_reason = kept, "stop"
+    limit = options.get("num_predict")
+    if isinstance(limit, int) and 0 <= limit < len(deltas):
+        return deltas[:limit], "length"
+    return deltas, done_reason
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -192,6 +230,7 @@ class FakeOllama:
     ) -> None:
         self._script = script or Script()
         self._failures_served = 0
+        self._answers_served = 0
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Condition()
         self._stop_requested = threading.Event()
@@ -235,6 +274,7 @@ class FakeOllama:
         with self._lock:
             self._script = script
             self._failures_served = 0
+            self._answers_served = 0
 
     def configure(self, **changes: Any) -> None:
         self.script = replace(Script(), **changes)
@@ -390,19 +430,24 @@ class FakeOllama:
         if script.hang:
             return _Hang(self, script.max_hang_seconds)
         wants_json = bool(body.get("format"))
-        content = (
-            script.structured_reply
-            if wants_json and script.structured_reply is not None
-            else script.reply
+        if wants_json and script.structured_reply is not None:
+            content = script.structured_reply
+        else:
+            with self._lock:
+                content = script.answer(self._answers_served)
+                self._answers_served += 1
+        deltas, done_reason = _limited(
+            script.deltas(content), body.get("options"), script.done_reason
         )
         return _Answer(
             self,
             script,
             chat=path == "/api/chat",
             model=model,
-            deltas=script.deltas(content),
+            deltas=deltas,
             prompt_chars=_prompt_chars(path, body),
             stream=bool(body.get("stream", True)),
+            done_reason=done_reason,
         )
 
     async def _control_script(self, request: Request) -> Response:
@@ -476,8 +521,10 @@ class _Answer(_Watched):
         deltas: Sequence[str],
         prompt_chars: int,
         stream: bool,
+        done_reason: str = "stop",
     ) -> None:
         super().__init__(fake)
+        self.done_reason = done_reason
         self.script = script
         self.chat = chat
         self.model = model
@@ -493,7 +540,7 @@ class _Answer(_Watched):
             part["response"] = text
         part["done"] = done
         if done:
-            part["done_reason"] = "stop"
+            part["done_reason"] = self.done_reason
             part.update(expected_stats(prompt_chars=self.prompt_chars, eval_count=len(self.deltas)))
             if not self.chat:
                 part["context"] = [128006, 9125, 128007]

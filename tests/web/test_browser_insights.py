@@ -17,7 +17,8 @@ from playwright.async_api import Dialog, Page, expect
 
 from db.queries import event as events
 from tests.e2e.processes import REGISTERED, Launcher, Proc
-from tests.factories import Api
+from tests.factories import Account, Api
+from tests.fakes.insight_answers import narrative, sections_of
 from tests.fakes.ollama import FakeOllama, Script
 from tests.graph.schedules.support import make_scheduler, scheduled_account, utc
 from tests.live import Server, eventually, live_server
@@ -33,21 +34,26 @@ from tests.web.support import (
 pytestmark = pytest.mark.slow
 
 MODEL = "englog-fake:1b"
-HOSTILE = "<script>alert(1)</script>"
-HOSTILE_IMG = "<img src=x onerror=alert(1)>"
-REPLY = f"""# Weekly report
-
-You **fixed the flaky deploy** and reviewed the pipeline; the week went to reliability work.
-
-{HOSTILE}
-
-- Debugging took an hour, {HOSTILE_IMG} and reviews ninety minutes.
-- See [the runbook](https://runbooks.example/deploys) or [this](javascript:alert(1)).
-
-## Next week
-
-Keep the deploy green and write down what was learned, so the next on-call engineer can start.
-"""
+# No digits in the hostile parts: the worker drops a sentence whose numbers the log does not
+# support (worker/insights/numbers.py), and these must reach the page to be shown inert.
+HOSTILE = "<script>alert(document.domain)</script>"
+HOSTILE_IMG = "<img src=x onerror=alert(document.domain)>"
+# The model's narrative, under the headings the weekly report asks for; EngLog puts its own
+# heading and figures around it.
+REPLY = narrative(
+    sections_of("WEEKLY_REPORT"),
+    (
+        "You **fixed the flaky deploy** and reviewed the pipeline; the week went to "
+        f"reliability work.\n\n{HOSTILE}",
+        f"- Debugging took an hour, {HOSTILE_IMG} and reviews took longer.\n"
+        "- See [the runbook](https://runbooks.example/deploys) or "
+        "[this](javascript:alert(document.cookie)).",
+        "Keep the deploy green and write down what was learned, so the next on-call engineer "
+        "can start.",
+    ),
+)
+WEEK_HEADING = "Weekly report: 2026-11-02 to 2026-11-08"  # EngLog's, not the model's
+RETRIED = narrative(sections_of("MONTHLY_INSIGHTS"), ("Second time lucky.",))
 BUILTIN_NOTE = "Written by EngLog's built-in summariser, not a language model"
 NOT_FOUND = f'Ollama model not found: model "{MODEL}" not found, try pulling it first'
 WIDEST_IN_MAIN = """() => Math.max(
@@ -118,6 +124,15 @@ async def open_insights(page: Page, server: Server, email: str) -> None:
     await expect(page.locator(".connection")).to_have_text("Live")
 
 
+async def stored_content(http: httpx.AsyncClient, account: Account) -> str:
+    """The newest insight's text as the API stores it (what Copy and Download must give)."""
+    data = await Api(http).data(
+        "{ insights(first: 1) { edges { node { content } } } }", token=account.access_token
+    )
+    content: str = data["insights"]["edges"][0]["node"]["content"]
+    return content
+
+
 async def request_week(page: Page, kind: str = "Weekly report") -> None:
     await page.get_by_label("Kind").select_option(label=kind)
     await page.get_by_label("From").fill("2026-11-02")
@@ -180,9 +195,11 @@ async def test_a_weekly_report_streams_in_renders_inert_markdown_and_downloads(
         assert (statuses[0], statuses[-1]) == ("Pending", "Completed"), statuses
 
         # Rendered Markdown; the hostile parts are text, the dangerous link has no target.
-        await expect(text.get_by_role("heading", level=1)).to_have_text("Weekly report")
-        await expect(text.locator("strong")).to_have_text("fixed the flaky deploy")
-        await expect(text.locator("li")).to_have_count(2)
+        await expect(text.get_by_role("heading", level=1)).to_have_text(WEEK_HEADING)
+        await expect(text.locator("strong").filter(has_text="flaky")).to_have_text(
+            "fixed the flaky deploy"
+        )
+        await expect(text.locator("li").filter(has_text="runbook")).to_have_count(1)
         await expect(text).to_contain_text(HOSTILE)
         await expect(text).to_contain_text(HOSTILE_IMG)
         assert await page.locator("img, script:not([src]), [onerror]").count() == 0
@@ -199,16 +216,18 @@ async def test_a_weekly_report_streams_in_renders_inert_markdown_and_downloads(
         assert download.suggested_filename == "englog-weekly-report-2026-11-02-to-2026-11-08.md"
         saved = tmp_path / download.suggested_filename
         await download.save_as(saved)
-        assert saved.read_text(encoding="utf-8") == REPLY
+        stored = await stored_content(http, account)
+        assert saved.read_text(encoding="utf-8") == stored
+        assert "flaky deploy" in stored
 
         await context.grant_permissions(["clipboard-read", "clipboard-write"])
         await view.get_by_role("button", name="Copy as Markdown").press("Enter")
         await expect(view.get_by_role("status")).to_have_text("Copied as Markdown.")
-        assert await page.evaluate("navigator.clipboard.readText()") == REPLY
+        assert await page.evaluate("navigator.clipboard.readText()") == stored
 
         # A reload opens the same insight (its id is in the address), rendered at once.
         await page.reload()
-        await expect(page.locator(".insight-view .insight-text h1")).to_have_text("Weekly report")
+        await expect(page.locator(".insight-view .insight-text h1")).to_have_text(WEEK_HEADING)
 
     assert dialogs == []
     assert recorded.other_origins() == []
@@ -240,7 +259,7 @@ async def test_a_failed_insight_shows_the_reason_and_retry_queues_it_again(
         await screenshot(page, "insights-failed")
 
         # The model is back: the retry is queued (PENDING, as the list shows) and written.
-        ollama.script = Script(models=(MODEL,), reply="# Monthly insights\n\nSecond time lucky.")
+        ollama.script = Script(models=(MODEL,), reply=RETRIED)
         await page.evaluate(RECORDER)
         await view.get_by_role("button", name="Retry").press("Enter")
         await expect(item.locator(".insight-status")).to_have_text(
@@ -250,8 +269,10 @@ async def test_a_failed_insight_shows_the_reason_and_retry_queues_it_again(
         assert statuses[:2] == ["Failed", "Pending"], statuses
         await expect(view.get_by_role("status")).to_have_text("Asked again: it is queued.")
         await expect(view.get_by_role("alert")).to_have_count(0)
-        await expect(view.locator(".insight-text h1")).to_have_text("Monthly insights")
-        await expect(view.locator(".insight-text p")).to_have_text("Second time lucky.")
+        await expect(view.locator(".insight-text h1")).to_have_text(
+            "Monthly insights: 2026-11-02 to 2026-11-08"
+        )
+        await expect(view.locator(".insight-text")).to_contain_text("Second time lucky.")
         await expect(view.locator(".insight-meta")).to_contain_text("Completed")
 
     assert recorded.other_origins() == []

@@ -46,6 +46,7 @@ def test_the_report_lists_the_periods_figures_and_says_no_model_wrote_it() -> No
             "- Value/impact score: 49.7 of 100",
             "- Average per active day: 3.75 h",
             "- Busiest hour: 09:00–10:00",
+            "- Busiest day: Monday 2026-11-02 (5.5 h)",
             "",
             "## Highest-value work",
             "- 2026-11-02: Implemented cursor pagination (Coding, 4.5 h, high value, "
@@ -65,7 +66,9 @@ def test_without_metrics_the_report_counts_the_entries() -> None:
 
     assert "You logged **7.5 h** in **3 entries** on **2 days**." in report
     assert "- No project: 1.0 h (13%)" in report
-    assert "## Patterns" not in report
+    # Only what the entries tell: with every entry of the period, the busiest day.
+    assert "## Patterns\n- Busiest day: Monday 2026-11-02 (5.5 h)\n\n" in report
+    assert "Busiest hour" not in report
 
 
 def test_an_empty_period_says_nothing_was_logged() -> None:

@@ -150,5 +150,5 @@ def test_a_script_loads_from_inline_json_and_refuses_unknown_keys() -> None:
     script = Script.load('{"reply": "Hi", "models": ["a:1b", "b:2b"], "tokens": ["H", "i"]}')
 
     assert (script.reply, script.models, script.tokens) == ("Hi", ("a:1b", "b:2b"), ("H", "i"))
-    with pytest.raises(ValueError, match="unknown fake Ollama script keys: \\['replies'\\]"):
-        Script.from_dict({"replies": []})
+    with pytest.raises(ValueError, match="unknown fake Ollama script keys: \\['replys'\\]"):
+        Script.from_dict({"replys": []})

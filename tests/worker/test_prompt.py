@@ -7,9 +7,9 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
+from worker.insights.kinds import KINDS
 from worker.jobs import EnrichEntryJob, EntryLine, InsightJob
 from worker.prompt import (
-    KINDS,
     SUGGESTION_SCHEMA,
     build_enrich_prompt,
     build_insight_prompt,

@@ -123,7 +123,9 @@ async def test_an_insight_runs_into_a_success_with_its_text_streamed() -> None:
         ],
     )
     success = await build_runner(None)(task(GENERATE_INSIGHT, insight=message), progress)
-    assert success == pb.Success(content=builtin_report(JOB), model=BUILTIN_MODEL)
+    assert success == pb.Success(
+        content=builtin_report(JOB), model=BUILTIN_MODEL, insight_checks=pb.InsightChecks()
+    )
     assert "".join(progress.deltas) == success.content
 
 

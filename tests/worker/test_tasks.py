@@ -7,10 +7,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fakes.insight_answers import PROSE, narrative, sections_of
 from tests.fakes.ollama import FakeOllama, Script
 from tests.worker import JOB, ProgressRecorder, closed_port_url, worker_settings
 from worker.builtin import builtin_report
-from worker.jobs import EnrichEntryJob, TaskFailed
+from worker.insights.figures import figure_lines, heading
+from worker.jobs import EnrichEntryJob, InsightChecks, TaskFailed
 from worker.llm import CircuitBreaker, OllamaLLM
 from worker.prompt import SUGGESTION_SCHEMA, build_enrich_prompt, build_insight_prompt
 from worker.tasks.enrich_entry import keyword_suggestion, normalise, run_enrich_entry
@@ -48,6 +50,7 @@ async def test_without_ollama_the_insight_is_the_builtin_report_streamed_in_sect
         builtin_report(JOB),
         {},
     )
+    assert generation.checks == InsightChecks()  # no model: nothing to check
     assert "".join(progress.deltas) == generation.content
     assert len(progress.calls) == generation.content.count("\n\n") + 1
     assert progress.percents == sorted(progress.percents)
@@ -73,16 +76,23 @@ async def test_an_open_circuit_gives_the_builtin_report_without_asking_ollama(
     assert fake.requests == []
 
 
-async def test_with_ollama_the_insight_streams_the_models_answer(fake: FakeOllama) -> None:
-    fake.script = Script(reply="You shipped cursor pagination this week.")
+async def test_with_ollama_the_insight_streams_the_figures_then_the_models_sections(
+    fake: FakeOllama,
+) -> None:
+    reply = narrative(sections_of("WEEKLY_REPORT"))
+    fake.script = Script(reply=reply)
     progress = ProgressRecorder()
 
     async with OllamaLLM(worker_settings(fake.url)) as llm:
-        generation = await run_insight(JOB, llm=llm, progress=progress)
+        report = await run_insight(JOB, llm=llm, progress=progress)
 
-    assert generation.content == "You shipped cursor pagination this week."
-    assert generation.model == "llama3.2:3b"
-    assert progress.deltas == ["You ", "shipped ", "cursor ", "pagination ", "this ", "week."]
+    assert report.model == "llama3.2:3b"
+    figures = "\n".join([heading(JOB), "", *figure_lines(JOB), "", ""])
+    assert report.content.startswith(figures)
+    assert "## Accomplishments\n\n" + PROSE in report.content
+    assert "Here is the narrative" not in report.content  # the preamble is not a section
+    assert progress.deltas[0] == figures
+    assert "".join(progress.deltas[1:]) == reply
     assert [r.path for r in fake.requests] == ["/api/tags", "/api/chat"]
     system, prompt = build_insight_prompt(JOB)
     assert fake.requests[1].messages == [

@@ -10,6 +10,7 @@ __all__ = (
     "Failure",
     "HeartbeatRequest",
     "HeartbeatResponse",
+    "InsightChecks",
     "InsightJob",
     "RegisterWorkerRequest",
     "RegisterWorkerResponse",
@@ -132,6 +133,46 @@ class HeartbeatResponse(betterproto2.Message):
 
 
 default_message_pool.register_message("englog.worker.v1", "HeartbeatResponse", HeartbeatResponse)
+
+
+@dataclass(eq=False, repr=False)
+class InsightChecks(betterproto2.Message):
+    """
+    What the worker checked of an insight's text before reporting it.
+    """
+
+    supported_numbers: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
+    """
+    numbers of the model's text found in the metrics
+    """
+
+    unsupported_numbers: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    numbers it wrote that are not (their sentences removed)
+    """
+
+    retried: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
+    """
+    the first answer was refused; the model was asked again
+    """
+
+    fallback: "bool" = betterproto2.field(4, betterproto2.TYPE_BOOL)
+    """
+    both were refused: the text is the built-in report
+    """
+
+    removed: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
+    """
+    the sentences taken out
+    """
+
+    failure: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    why the model's answers were refused (empty: they were not)
+    """
+
+
+default_message_pool.register_message("englog.worker.v1", "InsightChecks", InsightChecks)
 
 
 @dataclass(eq=False, repr=False)
@@ -328,6 +369,13 @@ class Success(betterproto2.Message):
     suggested_skills: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
     """
     enrich_entry
+    """
+
+    insight_checks: "InsightChecks | None" = betterproto2.field(
+        6, betterproto2.TYPE_MESSAGE, optional=True
+    )
+    """
+    insights: what was checked of the text
     """
 
 
