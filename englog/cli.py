@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from core.logs import configure as configure_logs
 from core.tracing import configure_tracing
+from englog import log_command
 
 DATA_DIR = Path(".englog")
 GOING_AWAY_SECONDS = 10.0  # the longest a shutdown spends closing websockets and streams
@@ -466,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(run=cmd_export_schema)
+
+    log_command.add_commands(commands)
 
     args = parser.parse_args(argv)
     # The two long-running processes log JSON lines for a collector; the rest log for people.

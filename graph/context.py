@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from graph.access_tokens import service as access_tokens
 from graph.auth.denylist import Denylist
 from graph.auth.passwords import Passwords
 from graph.auth.tokens import Claims, TokenService
@@ -76,19 +77,29 @@ class AppState:
     async def revoked_sessions(self, claims: Sequence[Claims]) -> list[bool]:
         """Whether each token's session is revoked, in one denylist look-up. It never fails
         open: when neither Redis nor PostgreSQL can answer it raises ServiceUnavailable, and
-        the caller refuses (the tokens are not taken as valid)."""
+        the caller refuses (the tokens are not taken as valid). Personal access tokens are
+        asked of PostgreSQL, all in one query (graph/access_tokens/service.py)."""
+        personal = [c for c in claims if c.personal_token_id is not None]
+        sessions = [c for c in claims if c.personal_token_id is None]
         try:
+            gone_tokens = await self._revoked_personal(personal)
+            answers = dict(zip(map(id, personal), gone_tokens, strict=True))
             if self.is_revoked == self.denylist.is_revoked:
                 gone = await self.denylist.revoked_families(
-                    {c.family_id for c in claims if c.family_id is not None}
+                    {c.family_id for c in sessions if c.family_id is not None}
                 )
-                return [c.family_id in gone for c in claims]
-            return [await self.is_revoked(c) for c in claims]  # a replacement (tests)
+                answers.update((id(c), c.family_id in gone) for c in sessions)
+            else:  # a replacement (tests)
+                answers.update([(id(c), await self.is_revoked(c)) for c in sessions])
+            return [answers[id(c)] for c in claims]
         except Exception as exc:
             logger.warning("token revocation cannot be checked; refusing (%r)", exc)
             raise ServiceUnavailable(
                 "Sessions cannot be checked right now; try again shortly", retryAfter=1
             ) from None
+
+    async def _revoked_personal(self, claims: list[Claims]) -> list[bool]:
+        return await access_tokens.revoked(self.db, claims) if claims else []
 
     async def revoked(self, claims: Claims) -> bool:
         """`revoked_sessions` of one token."""
@@ -102,9 +113,13 @@ class Context:
     response: Response | None
     authorization: str | None = None
     _user_id: uuid.UUID | None = field(default=None, repr=False)
+    # The request's personal access token, once looked up (`verify`); copied with the
+    # context into each websocket operation's.
+    _personal: Claims | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
     _revoked: bool = field(default=False, init=False, repr=False)
-    # Why the token's session could not be checked (the check refuses: never fails open).
+    # Why the token's session could not be checked (the check refuses: never fails open), or
+    # why its personal access token was refused.
     _unchecked: AppError | None = field(default=None, init=False, repr=False)
 
     @property
@@ -122,17 +137,48 @@ class Context:
         """Forgets the loaders: what they cached is not served to the next event."""
         self._loaders = None
 
-    def _claims(self) -> Claims:
+    def _bearer(self) -> str:
         header = self.authorization
         if not header:
             raise Unauthenticated()
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Expected 'Authorization: Bearer <accessToken>'")
-        return self.state.tokens.decode(token.strip(), "access")
+        return token.strip()
+
+    def _claims(self) -> Claims:
+        token = self._bearer()
+        if access_tokens.is_personal(token):
+            if self._personal is None:  # never looked up (`verify`): not taken on trust
+                raise Unauthenticated("Invalid token")
+            return self._personal
+        return self.state.tokens.decode(token, "access")
+
+    async def verify(self, token: str) -> Claims:
+        """The claims of a bearer token: an access JWT's (decoded) or a personal access
+        token's (looked up, and kept for this context). Unauthenticated when it is not valid,
+        ServiceUnavailable when a personal token cannot be looked up now."""
+        if not access_tokens.is_personal(token):
+            return self.state.tokens.decode(token, "access")
+        self._personal = await access_tokens.verify(self.db, token)
+        return self._personal
+
+    def personal_token(self) -> Claims | None:
+        """The personal access token the request was authenticated with, if it was one."""
+        return self._personal
 
     async def check_revocation(self) -> None:
         """Before an HTTP request runs: a valid token of a revoked session is refused."""
+        try:
+            token = self._bearer()
+        except Unauthenticated:
+            return  # answered when (if) a resolver asks for the user
+        if access_tokens.is_personal(token):
+            try:  # looked up: its row is the check (a revoked one has none)
+                self._user_id = (await self.verify(token)).user_id
+            except (Unauthenticated, ServiceUnavailable) as exc:
+                self._unchecked = exc  # answered, coded, when (if) a resolver asks
+            return
         try:
             claims = self._claims()
         except Unauthenticated:
@@ -148,9 +194,14 @@ class Context:
             self._user_id = claims.user_id
 
     def session_family(self) -> uuid.UUID | None:
-        """The signed-in session (its refresh tokens' family), from the access token."""
+        """The signed-in session (its refresh tokens' family), from the access token; None
+        for a personal access token (it belongs to no session)."""
+        return self.token_claims().family_id
+
+    def token_claims(self) -> Claims:
+        """The claims of the request's valid token (UNAUTHENTICATED as `user_id`)."""
         self.user_id()  # refuses a missing, bad or revoked token first
-        return self._claims().family_id
+        return self._claims()
 
     def user_id(self) -> uuid.UUID:
         """The authenticated user; UNAUTHENTICATED without a valid access token."""

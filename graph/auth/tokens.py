@@ -12,7 +12,8 @@ from jose import JWTError, jwt
 from graph.errors import Unauthenticated
 
 ALGORITHM = "HS256"
-TokenType = Literal["access", "refresh", "worker"]
+# "personal": a personal access token (graph/access_tokens), looked up, never decoded.
+TokenType = Literal["access", "refresh", "worker", "personal"]
 WORKER_SESSION_TTL = timedelta(hours=12)
 
 
@@ -23,6 +24,9 @@ class Claims:
     token_type: TokenType
     expires_at: datetime
     family_id: uuid.UUID | None = None
+    # A personal access token's row (its jti too), and whether its scopes allow no writes.
+    personal_token_id: uuid.UUID | None = None
+    read_only: bool = False
 
 
 @dataclass(frozen=True)

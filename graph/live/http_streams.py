@@ -198,10 +198,8 @@ class HttpStreams:
             return stream
         try:
             # Missing, malformed, expired, invalid or revoked: refused as HTTP operations are.
-            user_id = context.user_id()
-            assert context.authorization is not None
-            token = context.authorization.partition(" ")[2].strip()
-            claims = state.tokens.decode(token, "access")
+            claims = context.token_claims()  # an access JWT's or a personal token's
+            user_id = claims.user_id
         except Unauthenticated as exc:
             sub_response.headers["www-authenticate"] = "Bearer"
             return _refusal(sub_response, 401, str(exc), UNAUTHENTICATED)

@@ -81,11 +81,12 @@ async def authenticate(context: Context) -> None:
         raise Rejected("Expected 'Bearer <accessToken>'")
     state = context.state
     try:
-        claims = state.tokens.decode(token.strip(), "access")
+        # An access JWT (decoded) or a personal access token (looked up: unknown, revoked and
+        # expired ones are refused here, live ones re-checked with the process's others).
+        claims = await context.verify(token.strip())
+        revoked = await state.revoked(claims)
     except Unauthenticated as exc:
         raise Rejected(str(exc)) from None  # "Token expired" or "Invalid token"
-    try:
-        revoked = await state.revoked(claims)
     except ServiceUnavailable as exc:
         raise Rejected(str(exc), TRY_AGAIN_LATER) from None  # refused, never let in unchecked
     if revoked:
