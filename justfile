@@ -10,6 +10,10 @@ dev *ARGS:
 test *ARGS:
     uv run pytest {{ARGS}}
 
+# The opt-in real-model check: every insight kind by SmolLM2-135M on llama.cpp (the `llm` group; not part of `test`).
+test-llm *ARGS:
+    uv run --group llm pytest -p no:cacheprovider tests/llm/check_real_model.py {{ARGS}}
+
 # Lint, format check, strict typing and generated-file drift.
 check:
     uv run ruff format --check .

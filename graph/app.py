@@ -31,6 +31,7 @@ from graph.auth.tokens import TokenService
 from graph.context import STATE_KEY, AppState, app_state
 from graph.errors import is_unavailable
 from graph.export import ExportDownloads
+from graph.exports.routes import export_routes
 from graph.http import GraphQLView
 from graph.limits import RateLimiter
 from graph.live.close_codes import GOING_AWAY, GOING_AWAY_REASON
@@ -250,6 +251,8 @@ def create_app(settings: ApiSettings) -> Starlette:
         allowed_origins=settings.allowed_origins,
         ping_seconds=settings.ws_ping_seconds,
     )
+    # Each download holds a connection while it is read: at most half the pool's.
+    downloads = ExportDownloads(max_running=max(1, settings.db_pool_size // 2))
     routes = [
         Route("/graphql", view),
         WebSocketRoute("/graphql", view),
@@ -257,12 +260,8 @@ def create_app(settings: ApiSettings) -> Starlette:
         Route("/ready", ready),
         Route("/live", live),
         Route("/metrics", metrics_endpoint),
-        # Each download holds a connection while it is read: at most half the pool's.
-        Route(
-            "/export",
-            ExportDownloads(max_running=max(1, settings.db_pool_size // 2)).endpoint,
-            methods=["GET"],
-        ),
+        Route("/export", downloads.endpoint, methods=["GET"]),
+        *export_routes(downloads),
     ]
     if settings.graphiql_enabled:  # GraphiQL's page loads its scripts and styles from here
         routes.append(Mount(static.ASSETS_URL, StaticFiles(directory=static.ASSETS)))

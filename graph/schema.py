@@ -15,12 +15,16 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types import ExecutionContext
 
+from graph.access_tokens.mutations import AccessTokenMutation
+from graph.access_tokens.queries import AccessTokenQuery
+from graph.access_tokens.scopes import TokenScopes
 from graph.auth.mutations import AuthMutation
 from graph.auth.queries import AuthQuery
 from graph.entries.mutations import EntryMutation
 from graph.entries.queries import EntryQuery
 from graph.entries.subscriptions import EntrySubscription
 from graph.errors import ErrorCodes
+from graph.exports.feed import CalendarFeedMutation, CalendarFeedQuery
 from graph.insights.mutations import InsightMutation
 from graph.insights.queries import InsightQuery
 from graph.insights.subscriptions import InsightSubscription
@@ -43,7 +47,17 @@ from graph.tracing import GraphQLTracing
 
 
 @strawberry.type(description="Read the signed-in user's data.")
-class Query(AuthQuery, ProjectQuery, TagQuery, EntryQuery, InsightQuery, MetricsQuery, TimerQuery):
+class Query(
+    AuthQuery,
+    ProjectQuery,
+    TagQuery,
+    EntryQuery,
+    InsightQuery,
+    MetricsQuery,
+    TimerQuery,
+    AccessTokenQuery,
+    CalendarFeedQuery,
+):
     pass
 
 
@@ -56,6 +70,8 @@ class Mutation(
     InsightMutation,
     NotificationMutation,
     TimerMutation,
+    AccessTokenMutation,
+    CalendarFeedMutation,
 ):
     pass
 
@@ -143,6 +159,7 @@ def build_schema(
         lambda: Validation(suggestions=suggestions),
         *(limits or QueryLimits()).extensions(),
         DocumentCache,
+        TokenScopes,  # a personal access token's limits, before the operation is counted
         OperationRateLimit,
     ]
     if not introspection:

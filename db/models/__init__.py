@@ -1,5 +1,7 @@
 """Table models. Importing this package registers every table on SQLModel.metadata."""
 
+from db.models.access_token import AccessToken
+from db.models.calendar_feed import CalendarFeed
 from db.models.ended_session import EndedSession
 from db.models.event import Event
 from db.models.idempotency_key import IdempotencyKey
@@ -14,6 +16,8 @@ from db.models.task import Task
 from db.models.user import User
 
 __all__ = [
+    "AccessToken",
+    "CalendarFeed",
     "EndedSession",
     "Event",
     "IdempotencyKey",

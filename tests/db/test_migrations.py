@@ -32,6 +32,8 @@ TABLES = {
     "idempotency_key",
     "running_timer",
     "running_timer_tag",
+    "access_token",
+    "calendar_feed",
 }
 
 

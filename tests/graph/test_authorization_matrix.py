@@ -18,6 +18,7 @@ from graphql import get_introspection_query
 from jose import jwt
 
 from tests.factories import Account, Api, entry_input
+from tests.graph.access_tokens.support import create_token
 from tests.live import Server, live_server, logged_in
 
 Ids = dict[str, str]  # object kind → the victim's id
@@ -85,6 +86,16 @@ CALLS: dict[str, Call] = {
     ),
     "Mutation.retryInsight": Call(
         "mutation($id: ID!) { retryInsight(id: $id) { id } }", lambda i: {"id": i["Insight"]}
+    ),
+    "Mutation.updateInsight": Call(
+        'mutation($id: ID!) { updateInsight(id: $id, input: {editedContent: "Mine"}) { id } }',
+        lambda i: {"id": i["Insight"]},
+    ),
+    "Mutation.deleteInsight": Call(
+        "mutation($id: ID!) { deleteInsight(id: $id) }", lambda i: {"id": i["Insight"]}
+    ),
+    "Mutation.revokeAccessToken": Call(
+        "mutation($id: ID!) { revokeAccessToken(id: $id) }", lambda i: {"id": i["AccessToken"]}
     ),
     "Mutation.endSession": Call(
         "mutation($id: ID!) { endSession(id: $id) }", lambda i: {"id": i["Session"]}
@@ -169,6 +180,7 @@ async def _victim(api: Api, victim: Account) -> Ids:
         "Tag": tags["tags"][0]["id"],
         "Insight": insight["requestInsight"]["id"],
         "Session": jwt.get_unverified_claims(token)["fam"],
+        "AccessToken": (await create_token(api, victim))["accessToken"]["id"],
     }
 
 

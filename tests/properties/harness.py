@@ -68,6 +68,8 @@ KEYS = {
     "schedule_run": ("user_id", "job", "period"),
     "running_timer": ("id",),
     "running_timer_tag": ("timer_id", "tag_id"),
+    "access_token": ("id",),
+    "calendar_feed": ("user_id",),
 }
 Snapshot = dict[str, dict[tuple[Any, ...], tuple[Any, ...]]]
 

@@ -312,7 +312,16 @@ QUERIES = {
     "productivityMetrics": Read("{ totalMinutes }", {"from": INSTANTS, "to": INSTANTS}),
 }
 # The queries without arguments: nothing to generate.
-NO_ARGUMENTS = {"me", "exportMyData", "projects", "tags", "sessions", "runningTimer"}
+NO_ARGUMENTS = {
+    "me",
+    "exportMyData",
+    "projects",
+    "tags",
+    "sessions",
+    "runningTimer",
+    "accessTokens",
+    "calendarFeed",
+}
 
 SUBSCRIPTIONS = {
     "insightEvents": Read("{ cursor }", {"since": SINCES}),

@@ -28,6 +28,8 @@ COVERED = {
     "deleteLogEntry",
     "requestInsight",
     "retryInsight",
+    "updateInsight",
+    "deleteInsight",
     "updatePreferences",
     "updateProfile",
     "endSession",
@@ -36,6 +38,10 @@ COVERED = {
     "updateTimer",
     "stopTimer",
     "discardTimer",
+    "createAccessToken",
+    "revokeAccessToken",
+    "enableCalendarFeed",
+    "disableCalendarFeed",
 }
 
 
