@@ -18,22 +18,11 @@ from graph.insights.task import INSIGHT_TASK
 from graph.tasks.results import check_success
 from worker.jobs import InsightJob
 from worker.llm import OllamaLLM
+from worker.prompt import TYPE_LABELS  # the wording, not a figure: the report's own
 from worker.runner import from_message, success_of
 from worker.tasks import insight as insight_task
 from worker.tasks.kinds import Context, Tools
 
-TYPE_LABELS = {
-    "MEETING": "Meetings",
-    "CODE": "Coding",
-    "DEBUG": "Debugging",
-    "DOCS": "Documentation",
-    "MENTORING": "Mentoring",
-    "REVIEW": "Reviews",
-    "PLANNING": "Planning",
-    "LEARNING": "Learning",
-    "OPS": "Operations",
-    "ADMIN": "Admin",
-}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
