@@ -269,8 +269,7 @@ def run_entries(
     secret = secrets.token_urlsafe(48)
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(bench_database(server_url))
-        # The API serves the worker protocol too; a free port keeps it off anyone else's.
-        env = {**api_env(database_url, redis_url, secret), "ENGLOG_GRPC_PORT": str(free_port())}
+        env = api_env(database_url, redis_url, secret)
         api = stack.enter_context(uvicorn_server("graphql", "bench.api_app:create", env, log_dir))
         baseline = stack.enter_context(
             uvicorn_server("baseline", "bench.baseline:create", env, log_dir)
@@ -297,6 +296,8 @@ def run_entries(
 def api_env(database_url: str, redis_url: str, secret: str) -> dict[str, str]:
     """What every benchmarked API process is configured with."""
     return {
+        # The API serves the worker protocol too; a free port keeps it off anyone else's.
+        "ENGLOG_GRPC_PORT": str(free_port()),
         "ENGLOG_DATABASE_URL": database_url,
         "ENGLOG_REDIS_URL": redis_url,
         "ENGLOG_JWT_SECRET": secret,
@@ -348,10 +349,7 @@ def run_subscriptions_bench(
 ) -> str:
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(bench_database(server_url, SUBSCRIPTIONS_DATABASE))
-        env = {
-            **api_env(database_url, redis_url, secrets.token_urlsafe(48)),
-            "ENGLOG_GRPC_PORT": str(free_port()),
-        }
+        env = api_env(database_url, redis_url, secrets.token_urlsafe(48))
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             phases = run_subscriptions(
                 env=env,
@@ -372,10 +370,7 @@ def run_web_bench(
 ) -> str:
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(bench_database(server_url, WEB_DATABASE))
-        env = {
-            **api_env(database_url, redis_url, secrets.token_urlsafe(48)),
-            "ENGLOG_GRPC_PORT": str(free_port()),
-        }
+        env = api_env(database_url, redis_url, secrets.token_urlsafe(48))
         api = stack.enter_context(uvicorn_server("graphql", "bench.api_app:create", env, log_dir))
         floor = stack.enter_context(
             uvicorn_server("floor", "bench.web_baseline:create", env, log_dir)
